@@ -1,0 +1,56 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Coffer: encryption and key management with keys their users control.
+//
+// Dependencies point inward: `CofferCrypto` (the crypto core) depends on swift-crypto and the
+// system zlib only, and performs no I/O or logging. Executables and later server/store targets
+// depend on the core, never the other way round.
+let package = Package(
+    name: "Coffer",
+    products: [
+        .library(name: "CofferCrypto", targets: ["CofferCrypto"]),
+        .executable(name: "coffer-bench", targets: ["CofferBench"]),
+        .executable(name: "coffer-vectors", targets: ["CofferVectors"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", exact: "4.5.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", exact: "2.0.1"),
+    ],
+    targets: [
+        // The system zlib (RFC 1950), used only for the envelope's optional compression.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .target(
+            name: "CofferCrypto",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                "CZlib",
+            ]
+        ),
+        // `coffer-bench`: throughput of the formats next to raw swift-crypto and Python's
+        // `cryptography` on the same machine, in one run (docs/PERFORMANCE.md).
+        .executableTarget(
+            name: "CofferBench",
+            dependencies: [
+                "CofferCrypto",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // `coffer-vectors`: the deterministic generator of docs/vectors/*.json.
+        .executableTarget(
+            name: "CofferVectors",
+            dependencies: ["CofferCrypto"]
+        ),
+        .testTarget(
+            name: "CofferCryptoTests",
+            dependencies: [
+                "CofferCrypto",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

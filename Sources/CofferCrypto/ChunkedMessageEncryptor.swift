@@ -1,0 +1,156 @@
+import Foundation
+import Crypto
+import Dispatch
+
+/// Writes one C2SP chunked-encryption message: `salt || commitment || chunks`, pushing plaintext
+/// in as it arrives. ``StreamEncryptor`` puts a Coffer header in front of exactly this.
+///
+/// The type is non-copyable: a copy would share the chunk counter, and sealing two different
+/// chunks under the same index is nonce reuse. With `concurrency > 1`, runs of full chunks are
+/// sealed on several threads at once; output order is unaffected.
+@_spi(Hazmat)
+public struct ChunkedMessageEncryptor: ~Copyable {
+    private let cipher: ChunkCipher
+    private let workerCiphers: [ChunkCipher]
+    private var pendingPrefix: [UInt8]?
+    private var pending: [UInt8]
+    private var scratch: [UInt8] = []
+    private var nextIndex: UInt64 = 0
+    private var finished = false
+    private let concurrency: Int
+
+    /// Chunks sealed per parallel batch per thread; bounds memory at roughly
+    /// `concurrency × 64 × 16 KiB` of buffered input.
+    static let chunksPerWorker = 64
+
+    /// Starts a message. `salt` MUST NOT repeat for `inputKey` (Coffer uses a fresh random input
+    /// key and a fresh random salt for every stream).
+    public init(
+        inputKey: SymmetricKey, salt: [UInt8], context: [UInt8],
+        instantiation: ChunkedEncryption.Instantiation = .cobblestone256, concurrency: Int = 1
+    ) throws {
+        let (cipher, commitment) = try ChunkedEncryption.derive(
+            inputKey: inputKey, salt: salt, context: context, instantiation: instantiation)
+        self.cipher = cipher
+        self.pendingPrefix = salt + commitment
+        self.pending = []
+        self.pending.reserveCapacity(ChunkedEncryption.chunkByteCount)
+        self.concurrency = max(1, concurrency)
+        self.workerCiphers = self.concurrency > 1 ? (0..<self.concurrency).map { _ in cipher.independentCopy() } : []
+    }
+
+    /// Encrypts `plaintext`, appending whatever ciphertext is ready to `output`.
+    public mutating func update(_ plaintext: some ContiguousBytes, into output: inout [UInt8]) throws {
+        try plaintext.withUnsafeBytes { raw in try update(rawBuffer: raw) { output.append(contentsOf: $0) } }
+    }
+
+    /// Seals the final (short, possibly empty) chunk, appending the rest of the ciphertext.
+    public mutating func finish(into output: inout [UInt8]) throws {
+        try finish { output.append(contentsOf: $0) }
+    }
+
+    /// Encrypts bytes from a raw buffer, handing each piece of ciphertext to `sink` in order.
+    /// Full chunks are sealed straight from `rawBuffer` and passed on from swift-crypto's own
+    /// output buffer, so no extra copy is made. If `sink` or sealing throws, the encryptor is
+    /// unusable afterwards (its output would no longer be a valid prefix).
+    public mutating func update(rawBuffer: UnsafeRawBufferPointer, sink: ByteSink) throws {
+        guard !finished else { throw CofferCryptoError(.streamMisuse, detail: "update after finish or failure") }
+        do {
+            try emitPrefix(sink)
+            let chunk = ChunkedEncryption.chunkByteCount
+            var input = rawBuffer[...]
+            if !pending.isEmpty {
+                let take = min(chunk - pending.count, input.count)
+                pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: input.prefix(take)))
+                input = input.dropFirst(take)
+                // A full chunk is never the final one (the final chunk is always short), so it can
+                // be sealed as soon as it is complete.
+                if pending.count == chunk {
+                    try pending.withUnsafeBytes { try sealFullChunks($0, sink: sink) }
+                    pending.removeAll(keepingCapacity: true)
+                }
+            }
+            let fullBytes = (input.count / chunk) * chunk
+            if fullBytes > 0 {
+                try sealFullChunks(UnsafeRawBufferPointer(rebasing: input.prefix(fullBytes)), sink: sink)
+                input = input.dropFirst(fullBytes)
+            }
+            pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: input))
+        } catch {
+            finished = true
+            throw error
+        }
+    }
+
+    /// Seals the final (short, possibly empty) chunk. The stream is complete after this.
+    public mutating func finish(sink: ByteSink) throws {
+        guard !finished else { throw CofferCryptoError(.streamMisuse, detail: "finish after finish or failure") }
+        finished = true
+        try emitPrefix(sink)
+        try checkCounter(adding: 1)
+        let index = nextIndex
+        let box = try pending.withUnsafeBytes { try cipher.sealedBox($0, index: index) }
+        try ChunkedMessageEncryptor.emit(box, sink)
+        nextIndex += 1
+        pending.removeAll()
+    }
+
+    private mutating func emitPrefix(_ sink: ByteSink) throws {
+        if let prefix = pendingPrefix {
+            pendingPrefix = nil
+            try prefix.withUnsafeBytes { try sink($0) }
+        }
+    }
+
+    private func checkCounter(adding count: Int) throws {
+        guard nextIndex + UInt64(count) <= ChunkedEncryption.maximumChunkCount else {
+            throw CofferCryptoError(.messageTooLarge, detail: "stream exceeds 2^38 chunks")
+        }
+    }
+
+    /// Passes a sealed chunk's wire bytes (`ciphertext || tag`) to the sink without copying.
+    private static func emit(_ box: AES.GCM.SealedBox, _ sink: ByteSink) throws {
+        try box.combined!.withUnsafeBytes { combined in
+            try sink(UnsafeRawBufferPointer(rebasing: combined[ChunkedEncryption.nonceByteCount...]))
+        }
+    }
+
+    /// Seals `input` (a whole number of full chunks) at the next indexes.
+    private mutating func sealFullChunks(_ input: UnsafeRawBufferPointer, sink: ByteSink) throws {
+        let chunk = ChunkedEncryption.chunkByteCount
+        let count = input.count / chunk
+        // Keep one chunk of headroom so the final chunk can always be sealed.
+        try checkCounter(adding: count + 1)
+        let cipher = self.cipher
+        let workerCiphers = self.workerCiphers
+        let batch = concurrency == 1 ? 1 : concurrency * ChunkedMessageEncryptor.chunksPerWorker
+        var done = 0
+        while done < count {
+            let n = min(batch, count - done)
+            let first = nextIndex
+            let base = done
+            if n == 1 {
+                let box = try cipher.sealedBox(UnsafeRawBufferPointer(rebasing: input[(base * chunk)..<((base + 1) * chunk)]), index: first)
+                try ChunkedMessageEncryptor.emit(box, sink)
+            } else {
+                // Workers seal into one reusable scratch buffer and release swift-crypto's
+                // per-chunk allocation on their own thread; handing those allocations across
+                // threads makes the allocator trim and re-fault pages on every batch.
+                let sealed = ChunkedEncryption.sealedChunkByteCount
+                if scratch.count < n * sealed { scratch = [UInt8](repeating: 0, count: n * sealed) }
+                try scratch.withUnsafeMutableBytes { out in
+                    try ParallelChunks.run(count: n, concurrency: concurrency) { worker, i in
+                        _ = try workerCiphers[worker].seal(
+                            UnsafeRawBufferPointer(rebasing: input[((base + i) * chunk)..<((base + i + 1) * chunk)]),
+                            index: first + UInt64(i),
+                            into: UnsafeMutableRawBufferPointer(rebasing: out[(i * sealed)..<((i + 1) * sealed)]))
+                    }
+                    try sink(UnsafeRawBufferPointer(rebasing: out[0..<(n * sealed)]))
+                }
+            }
+            nextIndex += UInt64(n)
+            done += n
+        }
+    }
+}
+

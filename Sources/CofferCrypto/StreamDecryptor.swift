@@ -1,0 +1,80 @@
+import Crypto
+import Foundation
+
+/// Decrypts a Coffer stream in constant memory: push ciphertext in with ``update(_:into:)`` (or
+/// the sink form), then call ``finish(into:)``.
+///
+/// Guarantees:
+/// - The header MAC and the key commitment are checked before any chunk is opened, and no
+///   plaintext byte is released before the chunk holding it has authenticated.
+/// - Every failure is ``CofferCryptoError/Code/authenticationFailed`` (identities may add their
+///   own non-secret errors such as a too-high KDF work factor).
+/// - Failure is sticky: after one error every later call fails too, so a caller that keeps
+///   reading can never mistake a damaged stream for a clean end.
+/// - A stream that ends early is an error at ``finish(into:)`` even if every chunk so far was
+///   valid: the final chunk is always short, so a stream cut at a chunk boundary is detected.
+public struct StreamDecryptor: ~Copyable {
+    private var headerBuffer: [UInt8] = []
+    private var message: ChunkedMessageDecryptor?
+    private var failed = false
+    private let identities: [any StreamIdentity]
+    private let contextEncoding: [UInt8]
+    private let concurrency: Int
+
+    public init(identities: [any StreamIdentity], context: EncryptionContext = .empty, concurrency: Int = 1) throws {
+        self.identities = identities
+        self.contextEncoding = try context.canonicalEncoding()
+        self.concurrency = max(1, concurrency)
+    }
+
+    /// Feeds ciphertext; appends every byte of plaintext that has authenticated.
+    public mutating func update(_ ciphertext: some ContiguousBytes, into plaintext: inout [UInt8]) throws {
+        try ciphertext.withUnsafeBytes { raw in try update(rawBuffer: raw) { plaintext.append(contentsOf: $0) } }
+    }
+
+    /// Ends the stream, appending the final chunk's plaintext; fails if the stream is truncated.
+    public mutating func finish(into plaintext: inout [UInt8]) throws {
+        try finish { plaintext.append(contentsOf: $0) }
+    }
+
+    /// Feeds ciphertext; hands each authenticated piece of plaintext to `sink`, in order.
+    public mutating func update(rawBuffer: UnsafeRawBufferPointer, sink: ByteSink) throws {
+        guard !failed else { throw CofferCryptoError.authenticationFailed }
+        if message != nil {
+            try message!.update(rawBuffer: rawBuffer, sink: sink)
+            return
+        }
+        do {
+            let take = min(rawBuffer.count, StreamHeader.maximumByteCount + 1 - headerBuffer.count)
+            headerBuffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: rawBuffer[0..<take]))
+            switch try StreamHeader.parse(prefix: headerBuffer) {
+            case .needMoreBytes:
+                guard take == rawBuffer.count else { throw CofferCryptoError.authenticationFailed }
+            case .complete(let header, let count):
+                let inputKey = try header.unwrapInputKey(with: identities)
+                var reader = ChunkedMessageDecryptor(
+                    inputKey: inputKey.symmetricKey, context: contextEncoding, concurrency: concurrency)
+                // Bytes past the header belong to the payload: the part already buffered, then
+                // the rest of this call's input.
+                let leftover = Array(headerBuffer[count...])
+                headerBuffer = []
+                try leftover.withUnsafeBytes { try reader.update(rawBuffer: $0, sink: sink) }
+                message = reader
+                try message!.update(rawBuffer: UnsafeRawBufferPointer(rebasing: rawBuffer[take...]), sink: sink)
+            }
+        } catch {
+            failed = true
+            headerBuffer = []
+            throw error
+        }
+    }
+
+    /// Ends the stream: opens the final chunk, or fails if the stream is truncated.
+    public mutating func finish(sink: ByteSink) throws {
+        guard !failed, message != nil else {
+            failed = true
+            throw CofferCryptoError.authenticationFailed
+        }
+        try message!.finish(sink: sink)
+    }
+}

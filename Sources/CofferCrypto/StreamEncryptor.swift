@@ -1,0 +1,60 @@
+import Crypto
+import Foundation
+
+/// Encrypts a stream of any length in constant memory: push plaintext in with ``update(_:into:)``
+/// (or the sink form) as it arrives, call ``finish(into:)`` once at the end.
+///
+/// Output: ``StreamHeader`` || salt (24) || commitment (32) || sealed chunks — C2SP
+/// Cobblestone-256 with a fresh random input key and the canonical ``EncryptionContext``
+/// encoding as its context. Non-copyable, like the chunk writer it wraps, so a chunk counter can
+/// never be duplicated. Memory stays bounded by `concurrency × 64` chunks whatever the size.
+public struct StreamEncryptor: ~Copyable {
+    private var header: [UInt8]?
+    private var message: ChunkedMessageEncryptor
+
+    /// Starts a stream encrypted to `recipients` with a fresh random input key.
+    public init(
+        recipients: [any StreamRecipient], context: EncryptionContext = .empty, concurrency: Int = 1
+    ) throws {
+        let inputKey = DataKey.generate()
+        let stanzas = try recipients.map { try $0.stanza(wrapping: inputKey) }
+        try self.init(
+            inputKey: inputKey, stanzas: stanzas, salt: randomBytes(ChunkedEncryption.saltByteCount),
+            context: context, concurrency: concurrency)
+    }
+
+    /// Deterministic construction for the published test vectors (`coffer-vectors`).
+    @_spi(Hazmat)
+    public init(inputKey: DataKey, stanzas: [StreamStanza], salt: [UInt8], context: EncryptionContext, concurrency: Int = 1) throws {
+        self.header = try StreamHeader.make(inputKey: inputKey, stanzas: stanzas).bytes
+        self.message = try ChunkedMessageEncryptor(
+            inputKey: inputKey.symmetricKey, salt: salt, context: try context.canonicalEncoding(), concurrency: concurrency)
+    }
+
+    public mutating func update(_ plaintext: some ContiguousBytes, into output: inout [UInt8]) throws {
+        try plaintext.withUnsafeBytes { raw in try update(rawBuffer: raw) { output.append(contentsOf: $0) } }
+    }
+
+    public mutating func finish(into output: inout [UInt8]) throws {
+        try finish { output.append(contentsOf: $0) }
+    }
+
+    /// Encrypts bytes from a raw buffer, handing each piece of ciphertext to `sink` in order.
+    public mutating func update(rawBuffer: UnsafeRawBufferPointer, sink: ByteSink) throws {
+        try emitHeader(sink)
+        try message.update(rawBuffer: rawBuffer, sink: sink)
+    }
+
+    /// Seals the final chunk. The stream is complete after this.
+    public mutating func finish(sink: ByteSink) throws {
+        try emitHeader(sink)
+        try message.finish(sink: sink)
+    }
+
+    private mutating func emitHeader(_ sink: ByteSink) throws {
+        if let header {
+            self.header = nil
+            try header.withUnsafeBytes { try sink($0) }
+        }
+    }
+}

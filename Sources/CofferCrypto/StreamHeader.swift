@@ -1,0 +1,132 @@
+import Crypto
+
+/// The header in front of every Coffer stream:
+/// ```
+/// magic "C0 FF EE 53" || version 0x01 || u8 stanzaCount (≥ 1) || stanza… || mac (32)
+/// mac = HMAC-SHA-256(key = HKDF-Expand-SHA-256(input key, "coffer/v1/stream-header-mac", 32),
+///                    message = every header byte before the mac)
+/// ```
+/// The MAC is keyed from the stream's input key, so only someone who can open a stanza can
+/// produce it, and no stanza can be added, removed, reordered or edited without detection.
+/// Stanzas wrap the input key only; the payload never depends on them, which is what lets a
+/// rewrap replace stanzas and the MAC without touching a byte of the payload.
+public struct StreamHeader: Hashable, Sendable {
+    public static let magic: [UInt8] = [0xC0, 0xFF, 0xEE, 0x53]
+    public static let version: UInt8 = 1
+    public static let macByteCount = 32
+    /// Headers larger than this are refused, so a reader's buffer stays bounded.
+    public static let maximumByteCount = 64 * 1024
+
+    public let stanzas: [StreamStanza]
+    let mac: [UInt8]
+
+    /// Writes a header for `inputKey` with one stanza per recipient.
+    static func make(inputKey: DataKey, stanzas: [StreamStanza]) throws -> (header: StreamHeader, bytes: [UInt8]) {
+        guard !stanzas.isEmpty, stanzas.count <= Int(UInt8.max) else {
+            throw CofferCryptoError(.invalidParameter, detail: "a stream needs 1…255 recipients")
+        }
+        var bytes = unauthenticatedBytes(stanzas)
+        guard bytes.count + macByteCount <= maximumByteCount else { throw CofferCryptoError(.messageTooLarge, detail: "header") }
+        let mac = try computeMAC(inputKey: inputKey, over: bytes)
+        bytes.append(contentsOf: mac)
+        return (StreamHeader(stanzas: stanzas, mac: mac), bytes)
+    }
+
+    private static func unauthenticatedBytes(_ stanzas: [StreamStanza]) -> [UInt8] {
+        var bytes = magic + [version, UInt8(stanzas.count)]
+        for stanza in stanzas { stanza.encode(into: &bytes) }
+        return bytes
+    }
+
+    private static func computeMAC(inputKey: DataKey, over bytes: [UInt8]) throws -> [UInt8] {
+        let macKey = try HKDFHash.sha256.expand(
+            pseudoRandomKey: inputKey.symmetricKey, info: Array("coffer/v1/stream-header-mac".utf8), outputByteCount: 32)
+        return Array(HMAC<SHA256>.authenticationCode(for: bytes, using: macKey))
+    }
+
+    /// The serialized header.
+    public var bytes: [UInt8] { StreamHeader.unauthenticatedBytes(stanzas) + mac }
+
+    /// Outcome of trying to parse a header from the start of a stream.
+    enum ParseResult {
+        case needMoreBytes
+        case complete(StreamHeader, byteCount: Int)
+    }
+
+    /// Parses a header from a stream's first bytes. Any malformation — wrong magic or version,
+    /// zero stanzas, stanza type 0, a length running past the limit — is an authentication
+    /// failure, like every other problem with a ciphertext.
+    static func parse(prefix: [UInt8]) throws -> ParseResult {
+        var reader = ByteReader(prefix)
+        let fixed = magic.count + 2
+        guard prefix.count >= fixed else {
+            // Reject a wrong magic as soon as it is visible rather than waiting for more input.
+            guard prefix.elementsEqual((magic + [version]).prefix(prefix.count)) else { throw CofferCryptoError.authenticationFailed }
+            return .needMoreBytes
+        }
+        guard reader.readBytes(magic.count)!.elementsEqual(magic), reader.readByte() == version,
+            let count = reader.readByte(), count >= 1
+        else { throw CofferCryptoError.authenticationFailed }
+        var stanzas: [StreamStanza] = []
+        for _ in 0..<count {
+            guard let stanza = StreamStanza.decode(from: &reader) else {
+                guard prefix.count < maximumByteCount else { throw CofferCryptoError.authenticationFailed }
+                return .needMoreBytes
+            }
+            stanzas.append(stanza)
+        }
+        guard let mac = reader.readBytes(macByteCount) else {
+            guard prefix.count < maximumByteCount else { throw CofferCryptoError.authenticationFailed }
+            return .needMoreBytes
+        }
+        guard reader.offset <= maximumByteCount else { throw CofferCryptoError.authenticationFailed }
+        return .complete(StreamHeader(stanzas: stanzas, mac: Array(mac)), byteCount: reader.offset)
+    }
+
+    /// Parses a complete header from the start of `bytes`; returns it and its length.
+    public static func parse(_ bytes: [UInt8]) throws -> (header: StreamHeader, byteCount: Int) {
+        switch try parse(prefix: Array(bytes.prefix(maximumByteCount))) {
+        case .needMoreBytes: throw CofferCryptoError.authenticationFailed
+        case .complete(let header, let count): return (header, count)
+        }
+    }
+
+    /// Recovers the input key with the first identity that has a stanza here, then checks the
+    /// MAC in constant time. A header no identity can open, or whose MAC fails, is one error.
+    public func unwrapInputKey(with identities: [any StreamIdentity]) throws -> DataKey {
+        for identity in identities {
+            guard let key = try identity.inputKey(from: stanzas) else { continue }
+            let macKey = try HKDFHash.sha256.expand(
+                pseudoRandomKey: key.symmetricKey, info: Array("coffer/v1/stream-header-mac".utf8), outputByteCount: 32)
+            guard HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: StreamHeader.unauthenticatedBytes(stanzas), using: macKey) else {
+                throw CofferCryptoError.authenticationFailed
+            }
+            return key
+        }
+        throw CofferCryptoError.authenticationFailed
+    }
+
+    /// A new header for the same input key with `old`'s stanza replaced by one for `new` (for
+    /// example the next version of the same key). Other stanzas are kept byte for byte. The
+    /// payload is untouched, so rewrapping costs the same for a 1 KiB file and a 1 TiB object.
+    public func rewrapped(from old: KeyEncryptionKey, to new: KeyEncryptionKey) throws -> StreamHeader {
+        let inputKey = try unwrapInputKey(with: [old])
+        var replaced = false
+        let newStanzas = try stanzas.map { stanza -> StreamStanza in
+            guard !replaced, stanza.kind == .keyEncryptionKey,
+                KeyEncryptionKey.parseStanzaBody(stanza.body)?.0 == old.reference
+            else { return stanza }
+            replaced = true
+            return try new.stanza(wrapping: inputKey)
+        }
+        return try StreamHeader.make(inputKey: inputKey, stanzas: newStanzas).header
+    }
+
+    /// A new header for the same input key with the given recipients added (for example a
+    /// second key, or a recovery key), keeping existing stanzas.
+    public func adding(_ recipients: [any StreamRecipient], using identity: any StreamIdentity) throws -> StreamHeader {
+        let inputKey = try unwrapInputKey(with: [identity])
+        let added = try recipients.map { try $0.stanza(wrapping: inputKey) }
+        return try StreamHeader.make(inputKey: inputKey, stanzas: stanzas + added).header
+    }
+}
