@@ -38,10 +38,14 @@ public struct StreamHeader: Hashable, Sendable {
         return bytes
     }
 
-    private static func computeMAC(inputKey: DataKey, over bytes: [UInt8]) throws -> [UInt8] {
-        let macKey = try HKDFHash.sha256.expand(
+    static func macKey(inputKey: DataKey) throws -> SymmetricKey {
+        try HKDFHash.sha256.expand(
             pseudoRandomKey: inputKey.symmetricKey, info: Array("coffer/v1/stream-header-mac".utf8), outputByteCount: 32)
-        return Array(HMAC<SHA256>.authenticationCode(for: bytes, using: macKey))
+    }
+
+    private static func computeMAC(inputKey: DataKey, over bytes: [UInt8]) throws -> [UInt8] {
+        let macKey = try macKey(inputKey: inputKey)
+        return HMACHash.sha256.authenticationCode(for: bytes, using: macKey)
     }
 
     /// The serialized header.
@@ -96,9 +100,10 @@ public struct StreamHeader: Hashable, Sendable {
     public func unwrapInputKey(with identities: [any StreamIdentity]) throws -> DataKey {
         for identity in identities {
             guard let key = try identity.inputKey(from: stanzas) else { continue }
-            let macKey = try HKDFHash.sha256.expand(
-                pseudoRandomKey: key.symmetricKey, info: Array("coffer/v1/stream-header-mac".utf8), outputByteCount: 32)
-            guard HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: StreamHeader.unauthenticatedBytes(stanzas), using: macKey) else {
+            let macKey = try StreamHeader.macKey(inputKey: key)
+            guard mac.count == StreamHeader.macByteCount,
+                HMACHash.sha256.isValid(mac, for: StreamHeader.unauthenticatedBytes(stanzas), using: macKey)
+            else {
                 throw CofferCryptoError.authenticationFailed
             }
             return key
