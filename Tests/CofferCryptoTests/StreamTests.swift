@@ -1,0 +1,247 @@
+import Foundation
+import PropertyBased
+import Testing
+
+@_spi(Hazmat) @testable import CofferCrypto
+
+/// Decrypts `ciphertext` fed in `piece`-sized parts; returns what was released and the error.
+func streamOpen(
+    _ ciphertext: [UInt8], identities: [any StreamIdentity], context: EncryptionContext = .empty, piece: Int = 65536,
+    concurrency: Int = 1
+) -> (plaintext: [UInt8], error: (any Error)?) {
+    var output: [UInt8] = []
+    do {
+        var decryptor = try StreamDecryptor(identities: identities, context: context, concurrency: concurrency)
+        var offset = 0
+        while offset < ciphertext.count {
+            let end = min(offset + piece, ciphertext.count)
+            try decryptor.update(Array(ciphertext[offset..<end]), into: &output)
+            offset = end
+        }
+        try decryptor.finish(into: &output)
+        return (output, nil)
+    } catch {
+        return (output, error)
+    }
+}
+
+func streamSeal(_ plaintext: [UInt8], to recipients: [any StreamRecipient], context: EncryptionContext = .empty, piece: Int, concurrency: Int = 1) throws -> [UInt8] {
+    var encryptor = try StreamEncryptor(recipients: recipients, context: context, concurrency: concurrency)
+    var output: [UInt8] = []
+    var offset = 0
+    repeat {
+        let end = min(offset + piece, plaintext.count)
+        try encryptor.update(Array(plaintext[offset..<end]), into: &output)
+        offset = end
+    } while offset < plaintext.count
+    try encryptor.finish(into: &output)
+    return output
+}
+
+let chunk = ChunkedEncryption.chunkByteCount
+
+@Suite struct StreamTests {
+    let key = kek("files")
+
+    @Test(arguments: [0, 1, chunk - 1, chunk, chunk + 1, 5 * chunk + 3, 3 * 1024 * 1024 + 17], [1, 2])
+    func roundTrip(size: Int, concurrency: Int) throws {
+        let plaintext = patternBytes(size)
+        let context: EncryptionContext = ["bucket": "photos"]
+        for piece in [1000, chunk, 1 << 20] where size < 100_000 || piece >= chunk {
+            let sealed = try streamSeal(plaintext, to: [key], context: context, piece: piece, concurrency: concurrency)
+            let (header, headerCount) = try StreamHeader.parse(sealed)
+            #expect(header.stanzas.count == 1)
+            #expect(sealed.count == headerCount + 56 + ChunkedEncryption.sealedCount(forPlaintextCount: size))
+            let (opened, error) = streamOpen(sealed, identities: [key], context: context, piece: piece, concurrency: concurrency)
+            #expect(error == nil)
+            #expect(opened == plaintext)
+        }
+    }
+
+    @Test func severalRecipientsEachDecrypt() throws {
+        let other = kek("backup", version: 7)
+        let sealed = try CofferStream.seal(patternBytes(40_000), to: [key, other])
+        #expect(try CofferStream.open(sealed, with: [other]) == patternBytes(40_000))
+        #expect(try CofferStream.open(sealed, with: [kek("nobody"), key]) == patternBytes(40_000))
+        #expect(throws: CofferCryptoError.authenticationFailed) { try CofferStream.open(sealed, with: [kek("nobody")]) }
+        #expect(throws: CofferCryptoError.authenticationFailed) { try CofferStream.open(sealed, with: []) }
+        // Same name and version but different key material: the one error, not a crash.
+        let impostor = try KeyEncryptionKey(restoring: [UInt8](repeating: 1, count: 32), reference: key.reference)
+        #expect(throws: CofferCryptoError.authenticationFailed) { try CofferStream.open(sealed, with: [impostor]) }
+    }
+
+    @Test func contextIsRequired() throws {
+        let sealed = try CofferStream.seal(patternBytes(100), to: [key], context: ["a": "1"])
+        #expect(throws: CofferCryptoError.authenticationFailed) { try CofferStream.open(sealed, with: [key]) }
+        #expect(throws: CofferCryptoError.authenticationFailed) { try CofferStream.open(sealed, with: [key], context: ["a": "2"]) }
+        #expect(try CofferStream.open(sealed, with: [key], context: ["a": "1"]) == patternBytes(100))
+    }
+
+    @Test func misuseIsAnError() throws {
+        var encryptor = try StreamEncryptor(recipients: [key])
+        var out: [UInt8] = []
+        try encryptor.finish(into: &out)
+        #expect(throws: CofferCryptoError(.streamMisuse)) { try encryptor.update([1], into: &out) }
+        #expect(throws: CofferCryptoError(.streamMisuse)) { try encryptor.finish(into: &out) }
+        #expect(throws: CofferCryptoError(.invalidParameter)) { try StreamEncryptor(recipients: []) }
+    }
+
+    /// Plaintext from chunks before a damaged one may be released; nothing from or after it.
+    @Test func noPlaintextPastTheDamage() throws {
+        let plaintext = patternBytes(3 * chunk + 10)
+        var sealed = try CofferStream.seal(plaintext, to: [key])
+        let (_, headerCount) = try StreamHeader.parse(sealed)
+        let chunk2 = headerCount + 56 + 2 * ChunkedEncryption.sealedChunkByteCount
+        sealed[chunk2 + 5] ^= 0x01
+        let (released, error) = streamOpen(sealed, identities: [key], piece: 1000)
+        #expect(error as? CofferCryptoError == .authenticationFailed)
+        #expect(released == Array(plaintext.prefix(2 * chunk)))
+        // In parallel mode a damaged batch is withheld entirely.
+        let (parallelReleased, parallelError) = streamOpen(sealed, identities: [key], piece: 1 << 20, concurrency: 2)
+        #expect(parallelError != nil)
+        #expect(parallelReleased.isEmpty)
+    }
+
+    /// Streams of 1–3 chunks: every single-bit flip, every truncation, and one extra byte fail
+    /// with the one authentication error and release nothing past the valid prefix.
+    @Test(arguments: [0, 100, chunk + 1, 2 * chunk + 7])
+    func everyBitFlipAndTruncation(size: Int) throws {
+        let plaintext = patternBytes(size)
+        let sealed = try CofferStream.seal(plaintext, to: [key])
+        var failures = 0
+        everySingleBitFlip(of: sealed) { flipped, bit in
+            let (released, error) = streamOpen(flipped, identities: [key])
+            if error as? CofferCryptoError == .authenticationFailed && plaintext.starts(with: released) && released.count % chunk == 0 {
+                failures += 1
+            } else {
+                Issue.record("bit \(bit): error \(String(describing: error)), released \(released.count)")
+            }
+        }
+        #expect(failures == sealed.count * 8)
+        for length in 0..<sealed.count {
+            let (released, error) = streamOpen(Array(sealed.prefix(length)), identities: [key], piece: 4096)
+            #expect(error as? CofferCryptoError == .authenticationFailed, "length \(length)")
+            #expect(plaintext.starts(with: released))
+        }
+        #expect(streamOpen(sealed + [0], identities: [key]).error as? CofferCryptoError == .authenticationFailed)
+        #expect(streamOpen(sealed + sealed.suffix(16), identities: [key]).error as? CofferCryptoError == .authenticationFailed)
+    }
+
+    /// Reordering, duplicating and dropping whole chunks.
+    @Test func chunkSwapDuplicateDrop() throws {
+        let sealed = try CofferStream.seal(patternBytes(2 * chunk + 50), to: [key])
+        let (_, headerCount) = try StreamHeader.parse(sealed)
+        let start = headerCount + 56
+        let size = ChunkedEncryption.sealedChunkByteCount
+        let prefix = Array(sealed[..<start])
+        let c0 = Array(sealed[start..<(start + size)])
+        let c1 = Array(sealed[(start + size)..<(start + 2 * size)])
+        let last = Array(sealed[(start + 2 * size)...])
+        let variants: [[UInt8]] = [
+            prefix + c1 + c0 + last,  // swap
+            prefix + c0 + c0 + last,  // duplicate
+            prefix + c0 + c1 + c1 + last,
+            prefix + c1 + last,  // drop
+            prefix + c0 + last,
+            prefix + c0 + c1,  // drop the final chunk: ends at a chunk boundary
+            prefix + last + c0 + c1,
+            prefix + c0 + c1 + last + last,
+        ]
+        for (i, variant) in variants.enumerated() {
+            #expect(streamOpen(variant, identities: [key]).error as? CofferCryptoError == .authenticationFailed, "variant \(i)")
+        }
+    }
+
+    /// Stanzas cannot be added, removed, reordered or edited without the header MAC noticing.
+    @Test func stanzaEdits() throws {
+        let other = kek("second")
+        let sealed = try CofferStream.seal(patternBytes(1000), to: [key, other])
+        let (header, headerCount) = try StreamHeader.parse(sealed)
+        let payload = Array(sealed[headerCount...])
+        func rebuilt(_ stanzas: [StreamStanza], mac: [UInt8] = header.mac) -> [UInt8] {
+            var bytes = StreamHeader.magic + [StreamHeader.version, UInt8(stanzas.count)]
+            for stanza in stanzas { stanza.encode(into: &bytes) }
+            return bytes + mac + payload
+        }
+        #expect(try CofferStream.open(rebuilt(header.stanzas), with: [key]) == patternBytes(1000))
+        let foreign = try kek("attacker").stanza(wrapping: .generate())
+        let unknown = try StreamStanza(kind: .init(rawValue: 0x7F), body: [1, 2, 3])
+        let edits: [[StreamStanza]] = [
+            [header.stanzas[0]],  // removed
+            [header.stanzas[1], header.stanzas[0]],  // reordered
+            header.stanzas + [foreign],  // added
+            header.stanzas + [unknown],  // added, unknown type
+            [header.stanzas[0], try StreamStanza(kind: header.stanzas[1].kind, body: header.stanzas[1].body.dropLast() + [0])],
+        ]
+        for (i, stanzas) in edits.enumerated() {
+            #expect(throws: CofferCryptoError.authenticationFailed, "edit \(i)") { try CofferStream.open(rebuilt(stanzas), with: [key]) }
+        }
+        // Unknown stanza types written by a newer Coffer are skipped, but still authenticated.
+        let inputKey = try header.unwrapInputKey(with: [key])
+        let newer = try StreamHeader.make(inputKey: inputKey, stanzas: [unknown, try key.stanza(wrapping: inputKey)]).bytes
+        #expect(try CofferStream.open(newer + payload, with: [key]) == patternBytes(1000))
+    }
+
+    @Test func rewrapReplacesOnlyTheHeader() throws {
+        let v1 = kek("objects", version: 1)
+        let v2 = kek("objects", version: 2)
+        let recovery = kek("recovery")
+        let plaintext = patternBytes(2 * chunk + 99)
+        let sealed = try CofferStream.seal(plaintext, to: [v1, recovery])
+        let rewrapped = try CofferStream.rewrap(sealed, from: v1, to: v2)
+        let (_, oldCount) = try StreamHeader.parse(sealed)
+        let (newHeader, newCount) = try StreamHeader.parse(rewrapped)
+        #expect(sealed[oldCount...] == rewrapped[newCount...])
+        #expect(newHeader.stanzas.count == 2)
+        #expect(try CofferStream.open(rewrapped, with: [v2]) == plaintext)
+        #expect(try CofferStream.open(rewrapped, with: [recovery]) == plaintext)
+        #expect(throws: CofferCryptoError.authenticationFailed) { try CofferStream.open(rewrapped, with: [v1]) }
+        #expect(try CofferStream.open(sealed, with: [v1]) == plaintext)
+        let auditor = kek("auditor")
+        let widened = try newHeader.adding([auditor], using: v2)
+        #expect(widened.stanzas.count == 3)
+        #expect(try CofferStream.open(widened.bytes + rewrapped[newCount...], with: [auditor]) == plaintext)
+    }
+
+    @Test func randomAccessAtChunkBoundaries() throws {
+        let plaintext = patternBytes(4 * chunk + 123)
+        let sealed = try CofferStream.seal(plaintext, to: [key], context: ["f": "x"])
+        let reader = try StreamRandomAccessDecryptor(source: sealed, identities: [key], context: ["f": "x"])
+        #expect(reader.plaintextCount == plaintext.count)
+        #expect(try reader.authenticatedPlaintextCount() == plaintext.count)
+        let edges = [0, 1, chunk - 1, chunk, chunk + 1, 2 * chunk, 4 * chunk, 4 * chunk + 122, plaintext.count]
+        for lower in edges {
+            for upper in edges where upper >= lower {
+                #expect(try reader.read(lower..<upper) == Array(plaintext[lower..<upper]), "\(lower)..<\(upper)")
+            }
+        }
+        #expect(throws: CofferCryptoError(.invalidParameter)) { try reader.read(0..<(plaintext.count + 1)) }
+        // A truncated stream still serves ranges inside intact chunks, but not its length.
+        let cut = Array(sealed.dropLast(100))
+        let truncated = try StreamRandomAccessDecryptor(source: cut, identities: [key], context: ["f": "x"])
+        #expect(try truncated.read(0..<chunk) == Array(plaintext[0..<chunk]))
+        #expect(throws: CofferCryptoError.authenticationFailed) { try truncated.authenticatedPlaintextCount() }
+        #expect(throws: CofferCryptoError.authenticationFailed) { try truncated.read(0..<truncated.plaintextCount) }
+    }
+
+    @Test func property_roundTripAnySizeAnySplit() async throws {
+        let key = self.key
+        await propertyCheck(count: 40, input: Gen.int(in: 0...(3 * chunk + 5)), Gen.int(in: 1...(2 * chunk))) { size, piece in
+            let plaintext = patternBytes(size, seed: UInt64(size))
+            let sealed = try! streamSeal(plaintext, to: [key], piece: piece)
+            let (opened, error) = streamOpen(sealed, identities: [key], piece: max(1, piece / 3))
+            #expect(error == nil)
+            #expect(opened == plaintext)
+        }
+    }
+
+    @Test func property_randomRanges() async throws {
+        let plaintext = patternBytes(5 * chunk + 321)
+        let sealed = try CofferStream.seal(plaintext, to: [key])
+        let reader = try StreamRandomAccessDecryptor(source: sealed, identities: [key])
+        await propertyCheck(count: 200, input: Gen.int(in: 0...plaintext.count), Gen.int(in: 0...plaintext.count)) { a, b in
+            let range = min(a, b)..<max(a, b)
+            #expect(try! reader.read(range) == Array(plaintext[range]))
+        }
+    }
+}
