@@ -8,7 +8,9 @@ extension KeyEncryptionKey: StreamRecipient, StreamIdentity {
         try stanza(wrapping: inputKey, nonce: randomBytes(AEADAlgorithm.nonceByteCount))
     }
 
-    func stanza(wrapping inputKey: DataKey, nonce: [UInt8]) throws -> StreamStanza {
+    /// Deterministic stanza for the published test vectors (`coffer-vectors`).
+    @_spi(Hazmat)
+    public func stanza(wrapping inputKey: DataKey, nonce: [UInt8]) throws -> StreamStanza {
         var body: [UInt8] = []
         reference.encode(into: &body)
         let wrapped = try WrappedKey.wrap(inputKey, under: self, domain: .streamStanza, binding: body, nonce: nonce)

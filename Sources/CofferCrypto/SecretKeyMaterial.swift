@@ -40,6 +40,14 @@ public struct DataKey: SecretKeyMaterial {
         self.symmetricKey = symmetricKey
     }
 
+    /// Fixed key bytes, for the published test vectors only (`coffer-vectors`). A data key must
+    /// otherwise always come from ``generate()``.
+    @_spi(Hazmat)
+    public init(testVectorBytes bytes: [UInt8]) throws {
+        guard bytes.count == DataKey.byteCount else { throw CofferCryptoError(.invalidKeySize) }
+        self.init(symmetricKey: SymmetricKey(data: bytes))
+    }
+
     /// A new uniformly random key from the system CSPRNG (swift-crypto's `SymmetricKey(size:)`).
     public static func generate() -> DataKey {
         DataKey(symmetricKey: SymmetricKey(size: .bits256))
