@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The one command that runs Coffer's whole test suite, installing what the tests need if it is
+# missing. `.ci/run` calls exactly this.
+#
+#   scripts/test.sh [extra swift test arguments]
+#
+# Needs: Swift 6.1+ (the toolchain), the system zlib headers (zlib1g-dev), Python 3 with
+# `cryptography` (the benchmark's peer; interop tests in later issues). Public vectors are read
+# from $COFFER_VECTORS_DIR or ../shared/vectors; without them those suites are skipped, with the
+# reason printed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+need_apt=()
+[ -f /usr/include/zlib.h ] || need_apt+=(zlib1g-dev)
+command -v python3 >/dev/null 2>&1 || need_apt+=(python3 python3-pip)
+if [ ${#need_apt[@]} -gt 0 ]; then
+    echo "== installing ${need_apt[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
+fi
+if ! python3 -c 'import cryptography' >/dev/null 2>&1; then
+    echo "== installing Python cryptography"
+    python3 -m pip install --quiet cryptography || python3 -m pip install --quiet --break-system-packages cryptography
+fi
+
+if [ -z "${COFFER_VECTORS_DIR:-}" ] && [ -d ../shared/vectors ]; then
+    export COFFER_VECTORS_DIR="$(cd ../shared/vectors && pwd)"
+fi
+echo "== public vectors: ${COFFER_VECTORS_DIR:-not found (those suites will be skipped)}"
+
+echo "== swift build (tests)"
+swift build --build-tests
+echo "== swift test"
+swift test --skip-build "$@"
