@@ -157,17 +157,12 @@ public struct ChunkedMessageDecryptor {
                 let plain = try cipher.openedData(UnsafeRawBufferPointer(rebasing: input[(base * sealed)..<((base + 1) * sealed)]), index: first)
                 try plain.withUnsafeBytes { try sink($0) }
             } else {
-                // See StreamEncryptor: one reusable scratch buffer, allocations freed where made.
-                let chunk = ChunkedEncryption.chunkByteCount
-                if scratch.count < n * chunk { scratch = [UInt8](repeating: 0, count: n * chunk) }
-                try scratch.withUnsafeMutableBytes { out in
-                    try ParallelChunks.run(count: n, concurrency: concurrency) { worker, i in
-                        _ = try workerCiphers[worker].open(
-                            UnsafeRawBufferPointer(rebasing: input[((base + i) * sealed)..<((base + i + 1) * sealed)]),
-                            index: first + UInt64(i),
-                            into: UnsafeMutableRawBufferPointer(rebasing: out[(i * chunk)..<((i + 1) * chunk)]))
-                    }
-                    try sink(UnsafeRawBufferPointer(rebasing: out[0..<(n * chunk)]))
+                try ParallelChunks.transformBatch(
+                    UnsafeRawBufferPointer(rebasing: input[(base * sealed)..<((base + n) * sealed)]),
+                    inputStride: sealed, outputStride: ChunkedEncryption.chunkByteCount, scratch: &scratch,
+                    ciphers: workerCiphers, sink: sink
+                ) { cipher, sealedChunk, i, out in
+                    _ = try cipher.open(sealedChunk, index: first + UInt64(i), into: out)
                 }
             }
             nextIndex += UInt64(n)

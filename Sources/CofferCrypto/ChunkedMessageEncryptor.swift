@@ -133,19 +133,12 @@ public struct ChunkedMessageEncryptor: ~Copyable {
                 let box = try cipher.sealedBox(UnsafeRawBufferPointer(rebasing: input[(base * chunk)..<((base + 1) * chunk)]), index: first)
                 try ChunkedMessageEncryptor.emit(box, sink)
             } else {
-                // Workers seal into one reusable scratch buffer and release swift-crypto's
-                // per-chunk allocation on their own thread; handing those allocations across
-                // threads makes the allocator trim and re-fault pages on every batch.
                 let sealed = ChunkedEncryption.sealedChunkByteCount
-                if scratch.count < n * sealed { scratch = [UInt8](repeating: 0, count: n * sealed) }
-                try scratch.withUnsafeMutableBytes { out in
-                    try ParallelChunks.run(count: n, concurrency: concurrency) { worker, i in
-                        _ = try workerCiphers[worker].seal(
-                            UnsafeRawBufferPointer(rebasing: input[((base + i) * chunk)..<((base + i + 1) * chunk)]),
-                            index: first + UInt64(i),
-                            into: UnsafeMutableRawBufferPointer(rebasing: out[(i * sealed)..<((i + 1) * sealed)]))
-                    }
-                    try sink(UnsafeRawBufferPointer(rebasing: out[0..<(n * sealed)]))
+                try ParallelChunks.transformBatch(
+                    UnsafeRawBufferPointer(rebasing: input[(base * chunk)..<((base + n) * chunk)]),
+                    inputStride: chunk, outputStride: sealed, scratch: &scratch, ciphers: workerCiphers, sink: sink
+                ) { cipher, plain, i, out in
+                    _ = try cipher.seal(plain, index: first + UInt64(i), into: out)
                 }
             }
             nextIndex += UInt64(n)
