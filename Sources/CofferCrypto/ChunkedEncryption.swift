@@ -51,11 +51,11 @@ public enum ChunkedEncryption {
             pseudoRandomKey: inputKey, info: info,
             outputByteCount: keyCount + nonceByteCount + commitmentByteCount)
         return okm.withUnsafeBytes { raw in
-            let bytes = Array(raw)
+            // Slices of the zeroizing buffer: the AEAD key is copied only into a SymmetricKey.
             let cipher = ChunkCipher(
-                key: SymmetricKey(data: bytes[0..<keyCount]),
-                baseNonce: Array(bytes[keyCount..<(keyCount + nonceByteCount)]))
-            return (cipher, Array(bytes[(keyCount + nonceByteCount)...]))
+                key: SymmetricKey(data: UnsafeRawBufferPointer(rebasing: raw[0..<keyCount])),
+                baseNonce: Array(raw[keyCount..<(keyCount + nonceByteCount)]))
+            return (cipher, Array(raw[(keyCount + nonceByteCount)...]))
         }
     }
 

@@ -39,9 +39,10 @@ public struct WrappedKey: Hashable, Sendable {
     }
 
     static func wrap(_ key: DataKey, under kek: KeyEncryptionKey, domain: Domain, binding: [UInt8], nonce: [UInt8]) throws -> WrappedKey {
+        // Seal straight from the key's zeroizing storage: no unzeroized copy of the key is made.
         let sealed = try key.withUnsafeSecretBytes { plain in
             try AEADAlgorithm.aes256GCMSIV.seal(
-                Array(plain), using: kek.symmetricKey, nonce: nonce,
+                plain, using: kek.symmetricKey, nonce: nonce,
                 authenticating: associatedData(domain: domain, binding: binding))
         }
         return WrappedKey(bytes: nonce + sealed)!
