@@ -4,7 +4,7 @@ import PackageDescription
 // Coffer: encryption and key management with keys their users control.
 //
 // Dependencies point inward: `CofferCrypto` (the crypto core) depends on swift-crypto and the
-// system zlib only, and performs no I/O or logging. Executables and later server/store targets
+// system zlib and getrandom only, and performs no I/O or logging. Executables and later server/store targets
 // depend on the core, never the other way round.
 let package = Package(
     name: "Coffer",
@@ -20,12 +20,15 @@ let package = Package(
     targets: [
         // The system zlib (RFC 1950), used only for the envelope's optional compression.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        // getrandom(2) from the C library (header only), the crypto core's CSPRNG for nonces.
+        .systemLibrary(name: "CSystemRandom", path: "Sources/CSystemRandom"),
         .target(
             name: "CofferCrypto",
             dependencies: [
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 "CZlib",
+                "CSystemRandom",
             ]
         ),
         // `coffer-bench`: throughput of the formats next to raw swift-crypto and Python's

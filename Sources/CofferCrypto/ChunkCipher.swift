@@ -20,21 +20,17 @@ public struct ChunkCipher: Sendable {
         self.baseNonce = baseNonce
     }
 
-    /// A copy that shares no reference-counted storage with `self`. Each worker thread gets its
-    /// own, because atomically retaining one shared key object from several cores for every
-    /// chunk makes the cores fight over a single cache line.
-    func independentCopy() -> ChunkCipher {
-        ChunkCipher(key: key.withUnsafeBytes { SymmetricKey(data: Array($0)) }, baseNonce: baseNonce.map { $0 })
-    }
-
     @inline(__always)
     func nonce(for index: UInt64) -> AES.GCM.Nonce {
         precondition(index < ChunkedEncryption.maximumChunkCount)
-        var bytes = baseNonce
-        for i in 0..<5 {
-            bytes[11 - i] ^= UInt8(truncatingIfNeeded: index >> (8 * UInt64(i)))
+        // Built in a stack buffer: this runs once per chunk and should not allocate.
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: ChunkedEncryption.nonceByteCount) { bytes in
+            for i in 0..<ChunkedEncryption.nonceByteCount { bytes[i] = baseNonce[i] }
+            for i in 0..<5 {
+                bytes[11 - i] ^= UInt8(truncatingIfNeeded: index >> (8 * UInt64(i)))
+            }
+            return try! AES.GCM.Nonce(data: UnsafeRawBufferPointer(bytes))
         }
-        return try! AES.GCM.Nonce(data: bytes)
     }
 
     /// Seals one chunk and writes `ciphertext || tag` to `output`, which must have room for

@@ -24,13 +24,13 @@ public struct ChunkedMessageDecryptor {
 
     private var state: State = .prefix
     private var buffer: [UInt8] = []
-    private var scratch: [UInt8] = []
-    private var workerCiphers: [ChunkCipher] = []
+    private var openedChunks: [Data?] = []
     private var nextIndex: UInt64 = 0
     private let inputKey: SymmetricKey
     private let context: [UInt8]
     private let instantiation: ChunkedEncryption.Instantiation
     private let concurrency: Int
+    private let workers: ChunkWorkers?
 
     public init(
         inputKey: SymmetricKey, context: [UInt8], instantiation: ChunkedEncryption.Instantiation = .cobblestone256,
@@ -40,6 +40,7 @@ public struct ChunkedMessageDecryptor {
         self.context = context
         self.instantiation = instantiation
         self.concurrency = max(1, concurrency)
+        self.workers = concurrency > 1 ? ChunkWorkers(helpers: concurrency - 1) : nil
     }
 
     /// Feeds ciphertext; appends every byte of plaintext that has authenticated.
@@ -108,7 +109,6 @@ public struct ChunkedMessageDecryptor {
                 // C2SP: check the key commitment before opening any chunk.
                 guard constantTimeEquals(commitment, expected) else { throw CofferCryptoError.authenticationFailed }
                 buffer.removeAll(keepingCapacity: true)
-                if concurrency > 1 { workerCiphers = (0..<concurrency).map { _ in cipher.independentCopy() } }
                 state = .payload(cipher)
             case .payload(let cipher):
                 try processPayload(input, cipher: cipher, sink: sink)
@@ -151,18 +151,19 @@ public struct ChunkedMessageDecryptor {
             let n = min(batch, count - done)
             let first = nextIndex
             let base = done
-            let workerCiphers = self.workerCiphers
             guard first + UInt64(n) < ChunkedEncryption.maximumChunkCount else { throw CofferCryptoError.authenticationFailed }
             if n == 1 {
                 let plain = try cipher.openedData(UnsafeRawBufferPointer(rebasing: input[(base * sealed)..<((base + 1) * sealed)]), index: first)
                 try plain.withUnsafeBytes { try sink($0) }
             } else {
-                try ParallelChunks.transformBatch(
-                    UnsafeRawBufferPointer(rebasing: input[(base * sealed)..<((base + n) * sealed)]),
-                    inputStride: sealed, outputStride: ChunkedEncryption.chunkByteCount, scratch: &scratch,
-                    ciphers: workerCiphers, sink: sink
-                ) { cipher, sealedChunk, i, out in
-                    _ = try cipher.open(sealedChunk, index: first + UInt64(i), into: out)
+                // Released only once every chunk of the batch has authenticated.
+                try ParallelChunks.map(count: n, workers: workers, into: &openedChunks) { i in
+                    try cipher.openedData(
+                        UnsafeRawBufferPointer(rebasing: input[((base + i) * sealed)..<((base + i + 1) * sealed)]),
+                        index: first + UInt64(i))
+                }
+                for i in 0..<n {
+                    try openedChunks[i]!.withUnsafeBytes { try sink($0) }
                 }
             }
             nextIndex += UInt64(n)

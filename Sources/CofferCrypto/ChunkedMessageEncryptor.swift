@@ -1,6 +1,5 @@
 import Foundation
 import Crypto
-import Dispatch
 
 /// Writes one C2SP chunked-encryption message: `salt || commitment || chunks`, pushing plaintext
 /// in as it arrives. ``StreamEncryptor`` puts a Coffer header in front of exactly this.
@@ -11,17 +10,18 @@ import Dispatch
 @_spi(Hazmat)
 public struct ChunkedMessageEncryptor: ~Copyable {
     private let cipher: ChunkCipher
-    private let workerCiphers: [ChunkCipher]
     private var pendingPrefix: [UInt8]?
     private var pending: [UInt8]
-    private var scratch: [UInt8] = []
+    private var sealedBoxes: [AES.GCM.SealedBox?] = []
     private var nextIndex: UInt64 = 0
     private var finished = false
     private let concurrency: Int
+    private let workers: ChunkWorkers?
 
-    /// Chunks sealed per parallel batch per thread; bounds memory at roughly
-    /// `concurrency × 64 × 16 KiB` of buffered input.
-    static let chunksPerWorker = 64
+    /// Chunks per parallel batch per thread. Small batches stay in the cores' caches; the pool's
+    /// spinning helpers make the per-batch hand-off cheap enough for that. The sealed chunks of
+    /// one batch (`concurrency × 8` of them) are the only extra memory held.
+    static let chunksPerWorker = 8
 
     /// Starts a message. `salt` MUST NOT repeat for `inputKey` (Coffer uses a fresh random input
     /// key and a fresh random salt for every stream).
@@ -36,7 +36,7 @@ public struct ChunkedMessageEncryptor: ~Copyable {
         self.pending = []
         self.pending.reserveCapacity(ChunkedEncryption.chunkByteCount)
         self.concurrency = max(1, concurrency)
-        self.workerCiphers = self.concurrency > 1 ? (0..<self.concurrency).map { _ in cipher.independentCopy() } : []
+        self.workers = concurrency > 1 ? ChunkWorkers(helpers: concurrency - 1) : nil
     }
 
     /// Encrypts `plaintext`, appending whatever ciphertext is ready to `output`.
@@ -122,7 +122,6 @@ public struct ChunkedMessageEncryptor: ~Copyable {
         // Keep one chunk of headroom so the final chunk can always be sealed.
         try checkCounter(adding: count + 1)
         let cipher = self.cipher
-        let workerCiphers = self.workerCiphers
         let batch = concurrency == 1 ? 1 : concurrency * ChunkedMessageEncryptor.chunksPerWorker
         var done = 0
         while done < count {
@@ -133,12 +132,13 @@ public struct ChunkedMessageEncryptor: ~Copyable {
                 let box = try cipher.sealedBox(UnsafeRawBufferPointer(rebasing: input[(base * chunk)..<((base + 1) * chunk)]), index: first)
                 try ChunkedMessageEncryptor.emit(box, sink)
             } else {
-                let sealed = ChunkedEncryption.sealedChunkByteCount
-                try ParallelChunks.transformBatch(
-                    UnsafeRawBufferPointer(rebasing: input[(base * chunk)..<((base + n) * chunk)]),
-                    inputStride: chunk, outputStride: sealed, scratch: &scratch, ciphers: workerCiphers, sink: sink
-                ) { cipher, plain, i, out in
-                    _ = try cipher.seal(plain, index: first + UInt64(i), into: out)
+                try ParallelChunks.map(count: n, workers: workers, into: &sealedBoxes) { i in
+                    try cipher.sealedBox(
+                        UnsafeRawBufferPointer(rebasing: input[((base + i) * chunk)..<((base + i + 1) * chunk)]),
+                        index: first + UInt64(i))
+                }
+                for i in 0..<n {
+                    try ChunkedMessageEncryptor.emit(sealedBoxes[i]!, sink)
                 }
             }
             nextIndex += UInt64(n)

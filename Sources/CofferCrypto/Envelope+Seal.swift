@@ -4,9 +4,12 @@ extension Envelope {
         _ plaintext: some Collection<UInt8>, using kek: KeyEncryptionKey, context: EncryptionContext = .empty,
         options: EnvelopeOptions = EnvelopeOptions()
     ) throws -> Envelope {
-        try seal(
+        // One draw from the CSPRNG for both nonces: envelopes are small, so per-call overhead
+        // of the random source is a visible share of their cost.
+        let nonces = randomBytes(2 * AEADAlgorithm.nonceByteCount)
+        return try seal(
             Array(plaintext), using: kek, context: context, options: options, dataKey: .generate(),
-            wrapNonce: randomBytes(AEADAlgorithm.nonceByteCount), nonce: randomBytes(AEADAlgorithm.nonceByteCount))
+            wrapNonce: Array(nonces[..<AEADAlgorithm.nonceByteCount]), nonce: Array(nonces[AEADAlgorithm.nonceByteCount...]))
     }
 
     /// Deterministic sealing for the published test vectors (`coffer-vectors`). Never reuse a

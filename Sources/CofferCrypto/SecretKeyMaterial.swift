@@ -48,9 +48,12 @@ public struct DataKey: SecretKeyMaterial {
         self.init(symmetricKey: SymmetricKey(data: bytes))
     }
 
-    /// A new uniformly random key from the system CSPRNG (swift-crypto's `SymmetricKey(size:)`).
+    /// A new uniformly random key from the system CSPRNG (one getrandom call; the temporary
+    /// buffer is zeroed before it is released).
     public static func generate() -> DataKey {
-        DataKey(symmetricKey: SymmetricKey(size: .bits256))
+        var bytes = randomBytes(byteCount)
+        defer { _ = bytes.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0) } }
+        return DataKey(symmetricKey: SymmetricKey(data: bytes))
     }
 
     public static func == (lhs: DataKey, rhs: DataKey) -> Bool { lhs.symmetricKey == rhs.symmetricKey }

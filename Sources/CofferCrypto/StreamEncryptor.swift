@@ -7,7 +7,7 @@ import Foundation
 /// Output: ``StreamHeader`` || salt (24) || commitment (32) || sealed chunks — C2SP
 /// Cobblestone-256 with a fresh random input key and the canonical ``EncryptionContext``
 /// encoding as its context. Non-copyable, like the chunk writer it wraps, so a chunk counter can
-/// never be duplicated. Memory stays bounded by `concurrency × 64` chunks whatever the size.
+/// never be duplicated. Memory stays bounded by a few chunks per core whatever the size.
 public struct StreamEncryptor: ~Copyable {
     private var header: [UInt8]?
     private var message: ChunkedMessageEncryptor

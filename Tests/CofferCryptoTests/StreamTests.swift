@@ -83,7 +83,7 @@ let chunk = ChunkedEncryption.chunkByteCount
         try encryptor.finish(into: &out)
         #expect(throws: CofferCryptoError(.streamMisuse)) { try encryptor.update([1], into: &out) }
         #expect(throws: CofferCryptoError(.streamMisuse)) { try encryptor.finish(into: &out) }
-        #expect(throws: CofferCryptoError(.invalidParameter)) { try StreamEncryptor(recipients: []) }
+        #expect(throws: CofferCryptoError(.invalidParameter)) { _ = try StreamEncryptor(recipients: []) }
     }
 
     /// Plaintext from chunks before a damaged one may be released; nothing from or after it.
@@ -100,6 +100,41 @@ let chunk = ChunkedEncryption.chunkByteCount
         let (parallelReleased, parallelError) = streamOpen(sealed, identities: [key], piece: 1 << 20, concurrency: 2)
         #expect(parallelError != nil)
         #expect(parallelReleased.isEmpty)
+    }
+
+    /// Parallel opening never releases the damaged chunk or anything after it, and reports the
+    /// one error. (Which earlier chunks come out depends on where batches fall.)
+    @Test func parallelBatchesAreAllOrNothing() throws {
+        let plaintext = patternBytes(40 * chunk + 5)
+        var sealed = try CofferStream.seal(plaintext, to: [key], concurrency: 2)
+        let (_, headerCount) = try StreamHeader.parse(sealed)
+        sealed[headerCount + 56 + 20 * ChunkedEncryption.sealedChunkByteCount + 7] ^= 0x80
+        let (released, error) = streamOpen(sealed, identities: [key], piece: 1 << 20, concurrency: 2)
+        #expect(error as? CofferCryptoError == .authenticationFailed)
+        #expect(released.count <= 20 * chunk)
+        #expect(released.count % chunk == 0)
+        #expect(plaintext.starts(with: released))
+    }
+
+    /// Helper threads end with their encryptor or decryptor: creating many leaves none behind.
+    @Test func workerThreadsDoNotLeak() throws {
+        func threadCount() -> Int {
+            (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? 0
+        }
+        let plaintext = patternBytes(3 * chunk)
+        for _ in 0..<5 { _ = try CofferStream.open(try CofferStream.seal(plaintext, to: [key], concurrency: 3), with: [key], concurrency: 3) }
+        let before = threadCount()
+        for _ in 0..<40 {
+            let sealed = try CofferStream.seal(plaintext, to: [key], concurrency: 3)
+            #expect(try CofferStream.open(sealed, with: [key], concurrency: 3) == plaintext)
+        }
+        // Threads stop asynchronously after shutdown; give them a moment.
+        var after = threadCount()
+        for _ in 0..<100 where after > before + 4 {
+            Thread.sleep(forTimeInterval: 0.01)
+            after = threadCount()
+        }
+        #expect(after <= before + 4, "threads: \(before) before, \(after) after")
     }
 
     /// Streams of 1–3 chunks: every single-bit flip, every truncation, and one extra byte fail
