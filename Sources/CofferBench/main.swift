@@ -44,6 +44,22 @@ func measure(_ label: String, repeats: Int, _ body: () throws -> Void) rethrows 
     return times.sorted()[times.count / 2]
 }
 
+/// Alternates runs of `a` and `b` and returns their median times and the median of the
+/// per-pair ratios a/b: neighbours in time share the machine's load, so the ratio is steadier
+/// than a ratio of medians taken minutes apart.
+func measurePair(
+    _ labelA: String, _ a: () throws -> Void, _ labelB: String, _ b: () throws -> Void, repeats: Int
+) rethrows -> (a: Double, b: Double, ratio: Double) {
+    var timesA: [Double] = []
+    var timesB: [Double] = []
+    for run in 1...repeats {
+        timesA.append(try measure("\(labelA) [pair \(run)/\(repeats)]", repeats: 1, a))
+        timesB.append(try measure("\(labelB) [pair \(run)/\(repeats)]", repeats: 1, b))
+    }
+    let ratios = zip(timesA, timesB).map { $0 / $1 }.sorted()
+    return (timesA.sorted()[repeats / 2], timesB.sorted()[repeats / 2], ratios[repeats / 2])
+}
+
 let options = Options(CommandLine.arguments)
 let chunk = 16 * 1024
 let size = options.sizeMiB * 1024 * 1024
@@ -137,12 +153,16 @@ func openStream(_ ciphertext: [UInt8], concurrency: Int) throws {
     precondition(produced == size, "decrypted size mismatch")
 }
 
-let streamSeal1 = try measure("Coffer stream seal, 1 core", repeats: options.repeats) { _ = try sealStream(concurrency: 1, keep: false) }
-let streamSealN = try measure("Coffer stream seal, \(cores) cores", repeats: options.repeats) { _ = try sealStream(concurrency: cores, keep: false) }
+let sealPair = try measurePair(
+    "Coffer stream seal, 1 core", { _ = try sealStream(concurrency: 1, keep: false) },
+    "Coffer stream seal, \(cores) cores", { _ = try sealStream(concurrency: cores, keep: false) }, repeats: options.repeats)
+let (streamSeal1, streamSealN) = (sealPair.a, sealPair.b)
 progress("preparing ciphertext for open")
 let ciphertext = try sealStream(concurrency: cores, keep: true)
-let streamOpen1 = try measure("Coffer stream open, 1 core", repeats: options.repeats) { try openStream(ciphertext, concurrency: 1) }
-let streamOpenN = try measure("Coffer stream open, \(cores) cores", repeats: options.repeats) { try openStream(ciphertext, concurrency: cores) }
+let openPair = try measurePair(
+    "Coffer stream open, 1 core", { try openStream(ciphertext, concurrency: 1) },
+    "Coffer stream open, \(cores) cores", { try openStream(ciphertext, concurrency: cores) }, repeats: options.repeats)
+let (streamOpen1, streamOpenN) = (openPair.a, openPair.b)
 
 // Envelope: 1 KiB messages, seal + open per operation, next to raw AES.GCM.seal + open.
 let message = [UInt8](repeating: 0x42, count: 1024)
@@ -207,10 +227,11 @@ row("Coffer stream open, 1 core", streamOpen1, raw: rawOpen, python: pythonOpen)
 row("Coffer stream seal, \(cores) cores", streamSealN, raw: rawSeal, python: pythonSeal)
 row("Coffer stream open, \(cores) cores", streamOpenN, raw: rawOpen, python: pythonOpen)
 print("")
-print("| scaling | ratio |")
+print("| scaling (median of alternating pairs) | ratio |")
 print("|---|---|")
-print("| stream seal, \(cores) cores ÷ 1 core | \(fmt(streamSeal1 / streamSealN))× |")
-print("| stream open, \(cores) cores ÷ 1 core | \(fmt(streamOpen1 / streamOpenN))× |")
+print("| stream seal, \(cores) cores ÷ 1 core | \(fmt(sealPair.ratio))× |")
+print("| stream open, \(cores) cores ÷ 1 core | \(fmt(openPair.ratio))× |")
+print("| raw swift-crypto seal, \(cores) threads ÷ 1 (ceiling) | \(fmt(rawSeal / rawSealN))× |")
 print("")
 let envelopeRate = Double(envelopeOps) / envelopeTime
 let rawSmallRate = Double(envelopeOps) / rawSmallTime

@@ -85,17 +85,21 @@ final class ChunkWorkerPool: @unchecked Sendable {
         }
     }
 
-    /// Claims and runs indexes of the current batch until none are left.
+    /// Claims and runs indexes of the current batch until none are left, then reports how many
+    /// it finished (one shared-counter update per worker and batch, not per chunk).
     private func work(count: Int, body: (Int) -> Bool) {
+        var finished = 0
+        defer { completed.add(finished, ordering: .releasing) }
         while true {
             let i = nextIndex.add(1, ordering: .relaxed).oldValue
             guard i < count else { return }
+            finished += 1
             if !body(i) {
-                // Stop the batch: mark every unclaimed index as done without running it.
-                let skipped = nextIndex.exchange(count, ordering: .relaxed)
-                if skipped < count { completed.add(count - skipped, ordering: .releasing) }
+                // Stop the batch: count every unclaimed index as finished without running it.
+                let unclaimed = nextIndex.exchange(count, ordering: .relaxed)
+                if unclaimed < count { finished += count - unclaimed }
+                return
             }
-            completed.add(1, ordering: .releasing)
         }
     }
 

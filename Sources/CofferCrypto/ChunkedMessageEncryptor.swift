@@ -21,7 +21,7 @@ public struct ChunkedMessageEncryptor: ~Copyable {
     /// Chunks per parallel batch per thread. Small batches stay in the cores' caches; the pool's
     /// spinning helpers make the per-batch hand-off cheap enough for that. The sealed chunks of
     /// one batch (`concurrency × 8` of them) are the only extra memory held.
-    static let chunksPerWorker = 8
+    static let chunksPerWorker = 16
 
     /// Starts a message. `salt` MUST NOT repeat for `inputKey` (Coffer uses a fresh random input
     /// key and a fresh random salt for every stream).

@@ -15,6 +15,7 @@ import Foundation
 ///   valid: the final chunk is always short, so a stream cut at a chunk boundary is detected.
 public struct StreamDecryptor: ~Copyable {
     private var headerBuffer: [UInt8] = []
+    private var headerBytesNeeded = StreamHeader.magic.count + 2
     private var message: ChunkedMessageDecryptor?
     private var failed = false
     private let identities: [any StreamIdentity]
@@ -40,28 +41,27 @@ public struct StreamDecryptor: ~Copyable {
     /// Feeds ciphertext; hands each authenticated piece of plaintext to `sink`, in order.
     public mutating func update(rawBuffer: UnsafeRawBufferPointer, sink: ByteSink) throws {
         guard !failed else { throw CofferCryptoError.authenticationFailed }
-        if message != nil {
-            try message!.update(rawBuffer: rawBuffer, sink: sink)
-            return
-        }
         do {
-            let take = min(rawBuffer.count, StreamHeader.maximumByteCount + 1 - headerBuffer.count)
-            headerBuffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: rawBuffer[0..<take]))
-            switch try StreamHeader.parse(prefix: headerBuffer) {
-            case .needMoreBytes:
-                guard take == rawBuffer.count else { throw CofferCryptoError.authenticationFailed }
-            case .complete(let header, let count):
-                let inputKey = try header.unwrapInputKey(with: identities)
-                var reader = ChunkedMessageDecryptor(
-                    inputKey: inputKey.symmetricKey, context: contextEncoding, concurrency: concurrency)
-                // Bytes past the header belong to the payload: the part already buffered, then
-                // the rest of this call's input.
-                let leftover = Array(headerBuffer[count...])
-                headerBuffer = []
-                try leftover.withUnsafeBytes { try reader.update(rawBuffer: $0, sink: sink) }
-                message = reader
-                try message!.update(rawBuffer: UnsafeRawBufferPointer(rebasing: rawBuffer[take...]), sink: sink)
+            var input = rawBuffer[...]
+            // Buffer exactly as many bytes as the header says it still needs, so the rest of the
+            // input goes to the payload reader without being copied.
+            while message == nil {
+                let take = min(input.count, headerBytesNeeded - headerBuffer.count)
+                headerBuffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: input.prefix(take)))
+                input = input.dropFirst(take)
+                guard headerBuffer.count == headerBytesNeeded else { return }
+                switch try StreamHeader.parse(prefix: headerBuffer) {
+                case .needMoreBytes(let total):
+                    guard total > headerBuffer.count else { throw CofferCryptoError.authenticationFailed }
+                    headerBytesNeeded = total
+                case .complete(let header, _):
+                    let inputKey = try header.unwrapInputKey(with: identities)
+                    message = ChunkedMessageDecryptor(
+                        inputKey: inputKey.symmetricKey, context: contextEncoding, concurrency: concurrency)
+                    headerBuffer = []
+                }
             }
+            try message!.update(rawBuffer: UnsafeRawBufferPointer(rebasing: input), sink: sink)
         } catch {
             failed = true
             headerBuffer = []

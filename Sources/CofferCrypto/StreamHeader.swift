@@ -53,36 +53,37 @@ public struct StreamHeader: Hashable, Sendable {
 
     /// Outcome of trying to parse a header from the start of a stream.
     enum ParseResult {
-        case needMoreBytes
+        /// The header is at least this many bytes long in total; parse again once they arrive.
+        case needMoreBytes(total: Int)
         case complete(StreamHeader, byteCount: Int)
     }
 
     /// Parses a header from a stream's first bytes. Any malformation — wrong magic or version,
-    /// zero stanzas, stanza type 0, a length running past the limit — is an authentication
-    /// failure, like every other problem with a ciphertext.
+    /// zero stanzas, stanza type 0, a header longer than ``maximumByteCount`` — is an
+    /// authentication failure, like every other problem with a ciphertext. When bytes are missing
+    /// it says exactly how many the header needs, so a reader fed one byte at a time parses only
+    /// a handful of times instead of once per byte.
     static func parse(prefix: [UInt8]) throws -> ParseResult {
-        var reader = ByteReader(prefix)
-        let fixed = magic.count + 2
-        guard prefix.count >= fixed else {
-            // Reject a wrong magic as soon as it is visible rather than waiting for more input.
-            guard prefix.elementsEqual((magic + [version]).prefix(prefix.count)) else { throw CofferCryptoError.authenticationFailed }
-            return .needMoreBytes
+        func need(_ total: Int) throws -> ParseResult {
+            guard total <= maximumByteCount else { throw CofferCryptoError.authenticationFailed }
+            return .needMoreBytes(total: total)
         }
+        let fixed = magic.count + 2
+        guard prefix.count >= fixed else { return try need(fixed) }
+        var reader = ByteReader(prefix)
         guard reader.readBytes(magic.count)!.elementsEqual(magic), reader.readByte() == version,
             let count = reader.readByte(), count >= 1
         else { throw CofferCryptoError.authenticationFailed }
         var stanzas: [StreamStanza] = []
         for _ in 0..<count {
-            guard let stanza = StreamStanza.decode(from: &reader) else {
-                guard prefix.count < maximumByteCount else { throw CofferCryptoError.authenticationFailed }
-                return .needMoreBytes
-            }
+            let start = reader.offset
+            guard prefix.count >= start + 3 else { return try need(start + 3) }
+            let bodyLength = Int(prefix[start + 1]) << 8 | Int(prefix[start + 2])
+            guard prefix.count >= start + 3 + bodyLength else { return try need(start + 3 + bodyLength) }
+            guard let stanza = StreamStanza.decode(from: &reader) else { throw CofferCryptoError.authenticationFailed }
             stanzas.append(stanza)
         }
-        guard let mac = reader.readBytes(macByteCount) else {
-            guard prefix.count < maximumByteCount else { throw CofferCryptoError.authenticationFailed }
-            return .needMoreBytes
-        }
+        guard let mac = reader.readBytes(macByteCount) else { return try need(reader.offset + macByteCount) }
         guard reader.offset <= maximumByteCount else { throw CofferCryptoError.authenticationFailed }
         return .complete(StreamHeader(stanzas: stanzas, mac: Array(mac)), byteCount: reader.offset)
     }

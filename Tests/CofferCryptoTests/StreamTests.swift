@@ -58,6 +58,25 @@ let chunk = ChunkedEncryption.chunkByteCount
         }
     }
 
+    @Test(arguments: [0, 100, chunk + 1])
+    func oneByteAtATime(size: Int) throws {
+        let plaintext = patternBytes(size)
+        let sealed = try CofferStream.seal(plaintext, to: [key])
+        let (opened, error) = streamOpen(sealed, identities: [key], piece: 1)
+        #expect(error == nil)
+        #expect(opened == plaintext)
+    }
+
+    /// A header that declares more than 64 KiB is refused as soon as the declaration is read,
+    /// not after buffering it.
+    @Test func oversizedHeaderIsRefusedEarly() throws {
+        var decryptor = try StreamDecryptor(identities: [key])
+        var out: [UInt8] = []
+        let declaration = StreamHeader.magic + [StreamHeader.version, 1, 0x01, 0xFF, 0xFF]
+        #expect(throws: CofferCryptoError.authenticationFailed) { try decryptor.update(declaration, into: &out) }
+        #expect(throws: CofferCryptoError.authenticationFailed) { try decryptor.update([0], into: &out) }
+    }
+
     @Test func severalRecipientsEachDecrypt() throws {
         let other = kek("backup", version: 7)
         let sealed = try CofferStream.seal(patternBytes(40_000), to: [key, other])
