@@ -44,16 +44,6 @@ public struct ChunkCipher: Sendable {
         box.tag.copyBytes(to: UnsafeMutableRawBufferPointer(rebasing: output[plaintext.count..<written]))
         return written
     }
-
-    /// Opens one sealed chunk (`ciphertext || tag`, 16…16400 bytes) and writes its plaintext to
-    /// `output`. Nothing is written unless the chunk authenticates. Returns the plaintext length.
-    @discardableResult
-    public func open(_ sealed: UnsafeRawBufferPointer, index: UInt64, into output: UnsafeMutableRawBufferPointer) throws -> Int {
-        let plaintext = try openedData(sealed, index: index)
-        precondition(output.count >= plaintext.count)
-        plaintext.copyBytes(to: output)
-        return plaintext.count
-    }
 }
 
 extension ChunkCipher {

@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 
 /// Random access to one C2SP chunked-encryption message that starts at `offset` in `source`:
 /// reads only the chunks covering a requested range. ``StreamRandomAccessDecryptor`` runs exactly
@@ -63,23 +64,17 @@ public struct ChunkedMessageReader<Source: RandomAccessCiphertext> {
             let chunkStart = index * chunk
             let lower = max(range.lowerBound, chunkStart) - chunkStart
             let upper = min(range.upperBound, chunkStart + plain.count) - chunkStart
-            if lower < upper { output.append(contentsOf: plain[lower..<upper]) }
+            if lower < upper { output.append(contentsOf: plain.dropFirst(lower).prefix(upper - lower)) }
         }
         return output
     }
 
-    private func openChunk(_ index: Int) throws -> [UInt8] {
+    private func openChunk(_ index: Int) throws -> Data {
         let sealed = ChunkedEncryption.sealedChunkByteCount
         let offset = payloadOffset + index * sealed
         let length = min(sealed, source.count - offset)
         guard length >= ChunkedEncryption.tagByteCount else { throw CofferCryptoError.authenticationFailed }
         let bytes = try source.read(from: offset, count: length)
-        var plain = [UInt8](repeating: 0, count: length - ChunkedEncryption.tagByteCount)
-        try bytes.withUnsafeBytes { input in
-            try plain.withUnsafeMutableBytes { out in
-                _ = try cipher.open(input, index: UInt64(index), into: out)
-            }
-        }
-        return plain
+        return try bytes.withUnsafeBytes { try cipher.openedData($0, index: UInt64(index)) }
     }
 }
