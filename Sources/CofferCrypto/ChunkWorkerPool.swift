@@ -148,6 +148,20 @@ final class ChunkWorkerPool: @unchecked Sendable {
 /// Owns a pool for a streaming object's lifetime and stops its threads when released.
 final class ChunkWorkers: @unchecked Sendable {
     let pool: ChunkWorkerPool
-    init(helpers: Int) { pool = ChunkWorkerPool(helpers: helpers) }
+    /// Threads working on a batch: the helpers plus the caller.
+    let threadCount: Int
+
+    private init(helpers: Int) {
+        pool = ChunkWorkerPool(helpers: helpers)
+        threadCount = helpers + 1
+    }
     deinit { pool.shutdown() }
+
+    /// Workers for `concurrency` threads in all, or `nil` to work on the caller alone. Never more
+    /// threads than cores: helpers spin between batches, and spinning on an oversubscribed
+    /// machine would take time from the very thread they wait for.
+    static func make(concurrency: Int) -> ChunkWorkers? {
+        let helpers = min(concurrency, ProcessInfo.processInfo.activeProcessorCount) - 1
+        return helpers > 0 ? ChunkWorkers(helpers: helpers) : nil
+    }
 }

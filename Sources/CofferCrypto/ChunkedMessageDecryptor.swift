@@ -29,7 +29,6 @@ public struct ChunkedMessageDecryptor {
     private let inputKey: SymmetricKey
     private let context: [UInt8]
     private let instantiation: ChunkedEncryption.Instantiation
-    private let concurrency: Int
     private let workers: ChunkWorkers?
 
     public init(
@@ -39,8 +38,7 @@ public struct ChunkedMessageDecryptor {
         self.inputKey = inputKey
         self.context = context
         self.instantiation = instantiation
-        self.concurrency = max(1, concurrency)
-        self.workers = concurrency > 1 ? ChunkWorkers(helpers: concurrency - 1) : nil
+        self.workers = ChunkWorkers.make(concurrency: concurrency)
     }
 
     /// Feeds ciphertext; appends every byte of plaintext that has authenticated.
@@ -145,7 +143,7 @@ public struct ChunkedMessageDecryptor {
     private mutating func openFullChunks(_ input: UnsafeRawBufferPointer, cipher: ChunkCipher, sink: ByteSink) throws {
         let sealed = ChunkedEncryption.sealedChunkByteCount
         let count = input.count / sealed
-        let batch = concurrency == 1 ? 1 : concurrency * ChunkedMessageEncryptor.chunksPerWorker
+        let batch = workers.map { $0.threadCount * ChunkedMessageEncryptor.chunksPerWorker } ?? 1
         var done = 0
         while done < count {
             let n = min(batch, count - done)

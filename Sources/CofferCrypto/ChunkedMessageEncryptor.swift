@@ -5,7 +5,7 @@ import Crypto
 /// in as it arrives. ``StreamEncryptor`` puts a Coffer header in front of exactly this.
 ///
 /// The type is non-copyable: a copy would share the chunk counter, and sealing two different
-/// chunks under the same index is nonce reuse. With `concurrency > 1`, runs of full chunks are
+/// chunks under the same index is nonce reuse. With `concurrency > 1` (capped at the number of cores), runs of full chunks are
 /// sealed on several threads at once; output order is unaffected.
 @_spi(Hazmat)
 public struct ChunkedMessageEncryptor: ~Copyable {
@@ -15,12 +15,11 @@ public struct ChunkedMessageEncryptor: ~Copyable {
     private var sealedBoxes: [AES.GCM.SealedBox?] = []
     private var nextIndex: UInt64 = 0
     private var finished = false
-    private let concurrency: Int
     private let workers: ChunkWorkers?
 
     /// Chunks per parallel batch per thread. Small batches stay in the cores' caches; the pool's
     /// spinning helpers make the per-batch hand-off cheap enough for that. The sealed chunks of
-    /// one batch (`concurrency × 8` of them) are the only extra memory held.
+    /// one batch (16 per thread) are the only extra memory held.
     static let chunksPerWorker = 16
 
     /// Starts a message. `salt` MUST NOT repeat for `inputKey` (Coffer uses a fresh random input
@@ -35,8 +34,7 @@ public struct ChunkedMessageEncryptor: ~Copyable {
         self.pendingPrefix = salt + commitment
         self.pending = []
         self.pending.reserveCapacity(ChunkedEncryption.chunkByteCount)
-        self.concurrency = max(1, concurrency)
-        self.workers = concurrency > 1 ? ChunkWorkers(helpers: concurrency - 1) : nil
+        self.workers = ChunkWorkers.make(concurrency: concurrency)
     }
 
     /// Encrypts `plaintext`, appending whatever ciphertext is ready to `output`.
@@ -122,7 +120,7 @@ public struct ChunkedMessageEncryptor: ~Copyable {
         // Keep one chunk of headroom so the final chunk can always be sealed.
         try checkCounter(adding: count + 1)
         let cipher = self.cipher
-        let batch = concurrency == 1 ? 1 : concurrency * ChunkedMessageEncryptor.chunksPerWorker
+        let batch = workers.map { $0.threadCount * ChunkedMessageEncryptor.chunksPerWorker } ?? 1
         var done = 0
         while done < count {
             let n = min(batch, count - done)
