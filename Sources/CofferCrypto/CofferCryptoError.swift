@@ -26,6 +26,8 @@ public struct CofferCryptoError: Error, Hashable, Sendable, CustomStringConverti
             case streamMisuse = "stream_misuse"
             case compressionFailed = "compression_failed"
             case internalFailure = "internal_failure"
+            case tokenExpired = "token_expired"
+            case tokenNotYetValid = "token_not_yet_valid"
         }
 
         fileprivate let value: Value
@@ -52,6 +54,12 @@ public struct CofferCryptoError: Error, Hashable, Sendable, CustomStringConverti
         public static let compressionFailed = Code(value: .compressionFailed)
         /// The underlying cryptographic library failed unexpectedly.
         public static let internalFailure = Code(value: .internalFailure)
+        /// A signed token is authentic (its MAC verified under a live key for this purpose) but
+        /// past its expiry. Never thrown before the MAC is verified, so it is no forgery oracle.
+        public static let tokenExpired = Code(value: .tokenExpired)
+        /// A signed token is authentic but issued further in the future than the clock-skew
+        /// tolerance allows (a signer's clock is wrong). Never thrown before the MAC is verified.
+        public static let tokenNotYetValid = Code(value: .tokenNotYetValid)
 
         /// The stable string form, for example `authentication_failed`.
         public var description: String { value.rawValue }
@@ -84,6 +92,8 @@ public struct CofferCryptoError: Error, Hashable, Sendable, CustomStringConverti
         case .streamMisuse: message = "stream used out of order"
         case .compressionFailed: message = "compression failed"
         case .internalFailure: message = "internal cryptographic failure"
+        case .tokenExpired: message = "the token is authentic but has expired"
+        case .tokenNotYetValid: message = "the token is authentic but issued in the future beyond the clock-skew tolerance"
         }
         if let detail { return "\(code): \(message) (\(detail))" }
         return "\(code): \(message)"
