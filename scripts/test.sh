@@ -25,6 +25,12 @@ if ! python3 -c 'import cryptography' >/dev/null 2>&1; then
     echo "== installing Python cryptography"
     python3 -m pip install --quiet cryptography || python3 -m pip install --quiet --break-system-packages cryptography
 fi
+if ! python3 -c 'import cryptography_vectors' >/dev/null 2>&1; then
+    # The Fernet spec vectors ship in cryptography-vectors; take the release matching cryptography.
+    vectors="cryptography-vectors==$(python3 -c 'import cryptography; print(cryptography.__version__)')"
+    echo "== installing Python $vectors"
+    python3 -m pip install --quiet "$vectors" || python3 -m pip install --quiet --break-system-packages "$vectors"
+fi
 
 if [ -z "${COFFER_VECTORS_DIR:-}" ] && [ -d ../shared/vectors ]; then
     export COFFER_VECTORS_DIR="$(cd ../shared/vectors && pwd)"
