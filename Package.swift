@@ -10,11 +10,13 @@ let package = Package(
     name: "Coffer",
     products: [
         .library(name: "CofferCrypto", targets: ["CofferCrypto"]),
+        .executable(name: "coffer", targets: ["CofferCLI"]),
         .executable(name: "coffer-bench", targets: ["CofferBench"]),
         .executable(name: "coffer-vectors", targets: ["CofferVectors"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", exact: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", exact: "2.0.1"),
     ],
     targets: [
@@ -31,6 +33,14 @@ let package = Package(
                 "CSystemRandom",
             ]
         ),
+        // `coffer`: the command line (one file per noun), on swift-argument-parser.
+        .executableTarget(
+            name: "CofferCLI",
+            dependencies: [
+                "CofferCrypto",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         // `coffer-bench`: throughput of the formats next to raw swift-crypto and Python's
         // `cryptography` on the same machine, in one run (docs/PERFORMANCE.md).
         .executableTarget(
@@ -43,6 +53,11 @@ let package = Package(
         // `coffer-vectors`: the deterministic generator of docs/vectors/*.json.
         .executableTarget(
             name: "CofferVectors",
+            dependencies: ["CofferCrypto"]
+        ),
+        // Runs the built `coffer` executable as a subprocess.
+        .testTarget(
+            name: "CofferCLITests",
             dependencies: ["CofferCrypto"]
         ),
         .testTarget(

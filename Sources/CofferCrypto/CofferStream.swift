@@ -2,7 +2,7 @@
 public enum CofferStream {
     /// Encrypts `plaintext` to `recipients` as one Coffer stream.
     public static func seal(
-        _ plaintext: [UInt8], to recipients: [any StreamRecipient], context: EncryptionContext = .empty, concurrency: Int = 1
+        _ plaintext: [UInt8], to recipients: [any Recipient], context: EncryptionContext = .empty, concurrency: Int = 1
     ) throws -> [UInt8] {
         var encryptor = try StreamEncryptor(recipients: recipients, context: context, concurrency: concurrency)
         var output: [UInt8] = []
@@ -14,7 +14,7 @@ public enum CofferStream {
 
     /// Decrypts a whole Coffer stream; returns nothing unless every byte authenticates.
     public static func open(
-        _ ciphertext: [UInt8], with identities: [any StreamIdentity], context: EncryptionContext = .empty, concurrency: Int = 1
+        _ ciphertext: [UInt8], with identities: [any Identity], context: EncryptionContext = .empty, concurrency: Int = 1
     ) throws -> [UInt8] {
         var decryptor = try StreamDecryptor(identities: identities, context: context, concurrency: concurrency)
         var output: [UInt8] = []

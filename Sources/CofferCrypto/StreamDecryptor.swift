@@ -18,11 +18,11 @@ public struct StreamDecryptor: ~Copyable {
     private var headerBytesNeeded = StreamHeader.magic.count + 2
     private var message: ChunkedMessageDecryptor?
     private var failed = false
-    private let identities: [any StreamIdentity]
+    private let identities: [any Identity]
     private let contextEncoding: [UInt8]
     private let concurrency: Int
 
-    public init(identities: [any StreamIdentity], context: EncryptionContext = .empty, concurrency: Int = 1) throws {
+    public init(identities: [any Identity], context: EncryptionContext = .empty, concurrency: Int = 1) throws {
         self.identities = identities
         self.contextEncoding = try context.canonicalEncoding()
         self.concurrency = max(1, concurrency)

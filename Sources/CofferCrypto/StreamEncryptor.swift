@@ -14,7 +14,7 @@ public struct StreamEncryptor: ~Copyable {
 
     /// Starts a stream encrypted to `recipients` with a fresh random input key.
     public init(
-        recipients: [any StreamRecipient], context: EncryptionContext = .empty, concurrency: Int = 1
+        recipients: [any Recipient], context: EncryptionContext = .empty, concurrency: Int = 1
     ) throws {
         let inputKey = DataKey.generate()
         let stanzas = try recipients.map { try $0.stanza(wrapping: inputKey) }
@@ -25,7 +25,7 @@ public struct StreamEncryptor: ~Copyable {
 
     /// Deterministic construction for the published test vectors (`coffer-vectors`).
     @_spi(Hazmat)
-    public init(inputKey: DataKey, stanzas: [StreamStanza], salt: [UInt8], context: EncryptionContext, concurrency: Int = 1) throws {
+    public init(inputKey: DataKey, stanzas: [RecipientStanza], salt: [UInt8], context: EncryptionContext, concurrency: Int = 1) throws {
         self.header = try StreamHeader.make(inputKey: inputKey, stanzas: stanzas).bytes
         self.message = try ChunkedMessageEncryptor(
             inputKey: inputKey.symmetricKey, salt: salt, context: try context.canonicalEncoding(), concurrency: concurrency)

@@ -17,11 +17,11 @@ public struct StreamHeader: Hashable, Sendable {
     /// Headers larger than this are refused, so a reader's buffer stays bounded.
     public static let maximumByteCount = 64 * 1024
 
-    public let stanzas: [StreamStanza]
+    public let stanzas: [RecipientStanza]
     let mac: [UInt8]
 
     /// Writes a header for `inputKey` with one stanza per recipient.
-    static func make(inputKey: DataKey, stanzas: [StreamStanza]) throws -> (header: StreamHeader, bytes: [UInt8]) {
+    static func make(inputKey: DataKey, stanzas: [RecipientStanza]) throws -> (header: StreamHeader, bytes: [UInt8]) {
         guard !stanzas.isEmpty, stanzas.count <= Int(UInt8.max) else {
             throw CofferCryptoError(.invalidParameter, detail: "a stream needs 1…255 recipients")
         }
@@ -32,7 +32,7 @@ public struct StreamHeader: Hashable, Sendable {
         return (StreamHeader(stanzas: stanzas, mac: mac), bytes)
     }
 
-    private static func unauthenticatedBytes(_ stanzas: [StreamStanza]) -> [UInt8] {
+    private static func unauthenticatedBytes(_ stanzas: [RecipientStanza]) -> [UInt8] {
         var bytes = magic + [version, UInt8(stanzas.count)]
         for stanza in stanzas { stanza.encode(into: &bytes) }
         return bytes
@@ -74,18 +74,28 @@ public struct StreamHeader: Hashable, Sendable {
         guard reader.readBytes(magic.count)!.elementsEqual(magic), reader.readByte() == version,
             let count = reader.readByte(), count >= 1
         else { throw CofferCryptoError.authenticationFailed }
-        var stanzas: [StreamStanza] = []
+        var stanzas: [RecipientStanza] = []
         for _ in 0..<count {
             let start = reader.offset
             guard prefix.count >= start + 3 else { return try need(start + 3) }
             let bodyLength = Int(prefix[start + 1]) << 8 | Int(prefix[start + 2])
             guard prefix.count >= start + 3 + bodyLength else { return try need(start + 3 + bodyLength) }
-            guard let stanza = StreamStanza.decode(from: &reader) else { throw CofferCryptoError.authenticationFailed }
+            guard let stanza = RecipientStanza.decode(from: &reader) else { throw CofferCryptoError.authenticationFailed }
             stanzas.append(stanza)
         }
         guard let mac = reader.readBytes(macByteCount) else { return try need(reader.offset + macByteCount) }
         guard reader.offset <= maximumByteCount else { throw CofferCryptoError.authenticationFailed }
         return .complete(StreamHeader(stanzas: stanzas, mac: Array(mac)), byteCount: reader.offset)
+    }
+
+    /// Parses the header at the start of a stream's first bytes, or returns `nil` when more bytes
+    /// are needed (so a reader can look at the stanzas, e.g. to ask for a passphrase only when
+    /// the stream has a passphrase stanza, before decrypting). Throws for a malformed header.
+    public static func peek(_ prefix: [UInt8]) throws -> (header: StreamHeader, byteCount: Int)? {
+        switch try parse(prefix: prefix) {
+        case .needMoreBytes: return nil
+        case .complete(let header, let count): return (header, count)
+        }
     }
 
     /// Parses a complete header from the start of `bytes`; returns it and its length.
@@ -98,7 +108,7 @@ public struct StreamHeader: Hashable, Sendable {
 
     /// Recovers the input key with the first identity that has a stanza here, then checks the
     /// MAC in constant time. A header no identity can open, or whose MAC fails, is one error.
-    public func unwrapInputKey(with identities: [any StreamIdentity]) throws -> DataKey {
+    public func unwrapInputKey(with identities: [any Identity]) throws -> DataKey {
         for identity in identities {
             guard let key = try identity.inputKey(from: stanzas) else { continue }
             let macKey = try StreamHeader.macKey(inputKey: key)
@@ -118,7 +128,7 @@ public struct StreamHeader: Hashable, Sendable {
     public func rewrapped(from old: KeyEncryptionKey, to new: KeyEncryptionKey) throws -> StreamHeader {
         let inputKey = try unwrapInputKey(with: [old])
         var replaced = false
-        let newStanzas = try stanzas.map { stanza -> StreamStanza in
+        let newStanzas = try stanzas.map { stanza -> RecipientStanza in
             guard !replaced, stanza.kind == .keyEncryptionKey,
                 KeyEncryptionKey.parseStanzaBody(stanza.body)?.0 == old.reference
             else { return stanza }
@@ -130,7 +140,7 @@ public struct StreamHeader: Hashable, Sendable {
 
     /// A new header for the same input key with the given recipients added (for example a
     /// second key, or a recovery key), keeping existing stanzas.
-    public func adding(_ recipients: [any StreamRecipient], using identity: any StreamIdentity) throws -> StreamHeader {
+    public func adding(_ recipients: [any Recipient], using identity: any Identity) throws -> StreamHeader {
         let inputKey = try unwrapInputKey(with: [identity])
         let added = try recipients.map { try $0.stanza(wrapping: inputKey) }
         return try StreamHeader.make(inputKey: inputKey, stanzas: stanzas + added).header

@@ -8,7 +8,7 @@
 public struct StreamRandomAccessDecryptor<Source: RandomAccessCiphertext> {
     private let message: ChunkedMessageReader<Source>
 
-    public init(source: Source, identities: [any StreamIdentity], context: EncryptionContext = .empty) throws {
+    public init(source: Source, identities: [any Identity], context: EncryptionContext = .empty) throws {
         let headerBytes = try source.read(from: 0, count: min(source.count, StreamHeader.maximumByteCount))
         let (header, headerCount) = try StreamHeader.parse(headerBytes)
         let inputKey = try header.unwrapInputKey(with: identities)

@@ -20,6 +20,7 @@ public struct WrappedKey: Hashable, Sendable {
     enum Domain: String {
         case envelope = "envelope-data-key"
         case streamStanza = "stream-kek-stanza"
+        case streamPassphraseStanza = "stream-passphrase-stanza"
     }
 
     /// The 60 wire bytes.
@@ -39,20 +40,28 @@ public struct WrappedKey: Hashable, Sendable {
     }
 
     static func wrap(_ key: DataKey, under kek: KeyEncryptionKey, domain: Domain, binding: [UInt8], nonce: [UInt8]) throws -> WrappedKey {
+        try wrap(key, under: kek.symmetricKey, domain: domain, binding: binding, nonce: nonce)
+    }
+
+    static func wrap(_ key: DataKey, under wrappingKey: SymmetricKey, domain: Domain, binding: [UInt8], nonce: [UInt8]) throws -> WrappedKey {
         // Seal straight from the key's zeroizing storage: no unzeroized copy of the key is made.
         let sealed = try key.withUnsafeSecretBytes { plain in
             try AEADAlgorithm.aes256GCMSIV.seal(
-                plain, using: kek.symmetricKey, nonce: nonce,
+                plain, using: wrappingKey, nonce: nonce,
                 authenticating: associatedData(domain: domain, binding: binding))
         }
         return WrappedKey(bytes: nonce + sealed)!
     }
 
     func unwrap(using kek: KeyEncryptionKey, domain: Domain, binding: [UInt8]) throws -> DataKey {
+        try unwrap(using: kek.symmetricKey, domain: domain, binding: binding)
+    }
+
+    func unwrap(using wrappingKey: SymmetricKey, domain: Domain, binding: [UInt8]) throws -> DataKey {
         let nonce = bytes[..<AEADAlgorithm.nonceByteCount]
         let sealed = bytes[AEADAlgorithm.nonceByteCount...]
         var plain = try AEADAlgorithm.aes256GCMSIV.open(
-            sealed, using: kek.symmetricKey, nonce: nonce,
+            sealed, using: wrappingKey, nonce: nonce,
             authenticating: WrappedKey.associatedData(domain: domain, binding: binding))
         defer { _ = plain.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0) } }
         return DataKey(symmetricKey: SymmetricKey(data: plain))

@@ -6,7 +6,7 @@ import Testing
 
 /// Decrypts `ciphertext` fed in `piece`-sized parts; returns what was released and the error.
 func streamOpen(
-    _ ciphertext: [UInt8], identities: [any StreamIdentity], context: EncryptionContext = .empty, piece: Int = 65536,
+    _ ciphertext: [UInt8], identities: [any Identity], context: EncryptionContext = .empty, piece: Int = 65536,
     concurrency: Int = 1
 ) -> (plaintext: [UInt8], error: (any Error)?) {
     var output: [UInt8] = []
@@ -25,7 +25,7 @@ func streamOpen(
     }
 }
 
-func streamSeal(_ plaintext: [UInt8], to recipients: [any StreamRecipient], context: EncryptionContext = .empty, piece: Int, concurrency: Int = 1) throws -> [UInt8] {
+func streamSeal(_ plaintext: [UInt8], to recipients: [any Recipient], context: EncryptionContext = .empty, piece: Int, concurrency: Int = 1) throws -> [UInt8] {
     var encryptor = try StreamEncryptor(recipients: recipients, context: context, concurrency: concurrency)
     var output: [UInt8] = []
     var offset = 0
@@ -212,20 +212,20 @@ let chunk = ChunkedEncryption.chunkByteCount
         let sealed = try CofferStream.seal(patternBytes(1000), to: [key, other])
         let (header, headerCount) = try StreamHeader.parse(sealed)
         let payload = Array(sealed[headerCount...])
-        func rebuilt(_ stanzas: [StreamStanza], mac: [UInt8] = header.mac) -> [UInt8] {
+        func rebuilt(_ stanzas: [RecipientStanza], mac: [UInt8] = header.mac) -> [UInt8] {
             var bytes = StreamHeader.magic + [StreamHeader.version, UInt8(stanzas.count)]
             for stanza in stanzas { stanza.encode(into: &bytes) }
             return bytes + mac + payload
         }
         #expect(try CofferStream.open(rebuilt(header.stanzas), with: [key]) == patternBytes(1000))
         let foreign = try kek("attacker").stanza(wrapping: .generate())
-        let unknown = try StreamStanza(kind: .init(rawValue: 0x7F), body: [1, 2, 3])
-        let edits: [[StreamStanza]] = [
+        let unknown = try RecipientStanza(kind: .init(rawValue: 0x7F), body: [1, 2, 3])
+        let edits: [[RecipientStanza]] = [
             [header.stanzas[0]],  // removed
             [header.stanzas[1], header.stanzas[0]],  // reordered
             header.stanzas + [foreign],  // added
             header.stanzas + [unknown],  // added, unknown type
-            [header.stanzas[0], try StreamStanza(kind: header.stanzas[1].kind, body: header.stanzas[1].body.dropLast() + [0])],
+            [header.stanzas[0], try RecipientStanza(kind: header.stanzas[1].kind, body: header.stanzas[1].body.dropLast() + [0])],
         ]
         for (i, stanzas) in edits.enumerated() {
             #expect(throws: CofferCryptoError.authenticationFailed, "edit \(i)") { try CofferStream.open(rebuilt(stanzas), with: [key]) }

@@ -3,7 +3,7 @@
 /// Wire form: `u8 type || u16 bodyLength || body`. Readers skip stanzas whose type they do not
 /// know (a newer writer may add recipients an older reader cannot use), but every stanza, known or
 /// not, is covered by the header MAC.
-public struct StreamStanza: Hashable, Sendable {
+public struct RecipientStanza: Hashable, Sendable {
     /// Stanza types. Values are never reused.
     public struct Kind: RawRepresentable, Hashable, Sendable {
         public let rawValue: UInt8
@@ -11,8 +11,14 @@ public struct StreamStanza: Hashable, Sendable {
 
         /// The input key sealed under a ``KeyEncryptionKey`` (see ``WrappedKey``).
         public static let keyEncryptionKey = Kind(rawValue: 0x01)
-        // Reserved for the recipients of later releases: 0x02 passphrase (scrypt),
-        // 0x03 HPKE X25519, 0x04 HPKE X-Wing, 0x05 RSA-OAEP-SHA256.
+        /// The input key sealed under a key derived from a passphrase with scrypt.
+        public static let passphrase = Kind(rawValue: 0x02)
+        /// The input key sealed with HPKE (RFC 9180) to an X25519 public key.
+        public static let x25519 = Kind(rawValue: 0x03)
+        /// The input key sealed with HPKE to an X-Wing (ML-KEM-768 + X25519) public key.
+        public static let xwing = Kind(rawValue: 0x04)
+        /// The input key encrypted with RSA-OAEP-SHA256 to an RSA public key.
+        public static let rsaOAEP = Kind(rawValue: 0x05)
     }
 
     public static let maximumBodyByteCount = Int(UInt16.max)
@@ -21,7 +27,7 @@ public struct StreamStanza: Hashable, Sendable {
     public let body: [UInt8]
 
     public init(kind: Kind, body: [UInt8]) throws {
-        guard kind.rawValue != 0, body.count <= StreamStanza.maximumBodyByteCount else {
+        guard kind.rawValue != 0, body.count <= RecipientStanza.maximumBodyByteCount else {
             throw CofferCryptoError(.invalidParameter, detail: "stanza")
         }
         self.kind = kind
@@ -34,22 +40,10 @@ public struct StreamStanza: Hashable, Sendable {
         out.append(contentsOf: body)
     }
 
-    static func decode(from reader: inout ByteReader) -> StreamStanza? {
+    static func decode(from reader: inout ByteReader) -> RecipientStanza? {
         guard let type = reader.readByte(), type != 0, let length = reader.readBigEndian(UInt16.self),
             let body = reader.readBytes(Int(length))
         else { return nil }
-        return try? StreamStanza(kind: Kind(rawValue: type), body: Array(body))
+        return try? RecipientStanza(kind: Kind(rawValue: type), body: Array(body))
     }
-}
-
-/// Someone a stream can be encrypted to: turns the stream's input key into a stanza.
-public protocol StreamRecipient: Sendable {
-    func stanza(wrapping inputKey: DataKey) throws -> StreamStanza
-}
-
-/// Someone who can decrypt: finds a stanza meant for it and recovers the input key.
-public protocol StreamIdentity: Sendable {
-    /// Returns the input key, or `nil` if no stanza is for this identity. Throws only when a
-    /// stanza is addressed to this identity but does not open.
-    func inputKey(from stanzas: [StreamStanza]) throws -> DataKey?
 }

@@ -1,0 +1,93 @@
+import ArgumentParser
+import CofferCrypto
+import Foundation
+
+/// `coffer keygen`: a new key pair, its private half written only encrypted.
+struct KeygenCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keygen",
+        abstract: "Generate an identity (private key) and print its recipient (public key).",
+        discussion: """
+            The identity file is always encrypted, with a passphrase (asked on the terminal, or from
+            --passphrase-file or COFFER_PASSPHRASE; an empty answer generates one). The recipient
+            is printed on standard error, or on standard output with -y.
+
+            With -y IDENTITY_FILE, prints the recipients of an existing identity file instead.
+            """)
+
+    enum KeyType: String, ExpressibleByArgument, CaseIterable {
+        case x25519, xwing
+        case rsa2048 = "rsa-2048", rsa3072 = "rsa-3072", rsa4096 = "rsa-4096"
+    }
+
+    @Option(name: [.customShort("t"), .customLong("type")], help: "Key type: x25519 (default), xwing (post-quantum hybrid), rsa-2048, rsa-3072, rsa-4096.")
+    var type: KeyType = .x25519
+
+    @Option(name: [.customShort("o"), .customLong("output")], help: "Write the encrypted identity file here (created with mode 0600) instead of standard output.")
+    var output: String?
+
+    @Option(name: .customLong("passphrase-file"), help: "Protect the identity file with the passphrase on the first line of this file.")
+    var passphraseFile: String?
+
+    @Option(name: .customLong("work-factor"), help: "scrypt cost as log2(N) for the identity file (15–22; default 17).")
+    var workFactor: UInt8 = 17
+
+    @Option(name: .customShort("y"), help: "Print the recipients of this identity file and exit.")
+    var identityFile: String?
+
+    @Option(name: .customLong("identity-passphrase-file"), help: "With -y: the identity file's passphrase, on the first line of this file.")
+    var identityPassphraseFile: String?
+
+    @Flag(name: .customLong("pem"), help: "Print recipients as PEM public keys.")
+    var pem = false
+
+    @Flag(name: .customLong("force"), help: "Overwrite an existing output file.")
+    var force = false
+
+    func run() throws {
+        TemporaryFiles.shared.installSignalHandlers()
+        try runReportingErrors { identityFile != nil ? try printRecipients() : try generate() }
+    }
+
+    private func printRecipients() throws {
+        let identities = try KeyFiles.identities(file: identityFile!, passphraseFile: identityPassphraseFile)
+        let out = try OutputTarget.open(nil, force: true, mode: 0, applyUmask: false)
+        for identity in identities {
+            let recipient = identity.publicRecipient
+            try out.write(Array((pem ? recipient.pemRepresentation : recipient.text + "\n").utf8))
+        }
+    }
+
+    private func generate() throws {
+        guard (15...22).contains(workFactor) else {
+            throw CLIError("--work-factor must be 15–22", status: ExitStatus.usage)
+        }
+        let identity: any KeyPairIdentity
+        switch type {
+        case .x25519: identity = X25519Identity.generate()
+        case .xwing: identity = try XWingIdentity.generate()
+        case .rsa2048: identity = try RSAIdentity.generate(bits: 2048)
+        case .rsa3072: identity = try RSAIdentity.generate(bits: 3072)
+        case .rsa4096: identity = try RSAIdentity.generate(bits: 4096)
+        }
+        let out = try OutputTarget.open(output, force: force, mode: 0o600, applyUmask: false)
+        do {
+            let passphrase = try PassphraseInput.forEncryption(file: passphraseFile)
+            let created = ISO8601DateFormatter().string(from: Date())
+            let file = try IdentityFile.seal(
+                [identity], comments: ["created: \(created)", "type: \(type.rawValue)"],
+                to: [PassphraseRecipient(passphrase: passphrase, parameters: .scrypt(logN: workFactor, r: 8, p: 1))])
+            try out.write(file)
+            try out.commit()
+        } catch {
+            out.abandon()
+            throw error
+        }
+        let recipient = identity.publicRecipient
+        if pem {
+            Terminal.writeStderr(recipient.pemRepresentation)
+        } else {
+            Terminal.writeStderr("Public key: \(recipient.text)\n")
+        }
+    }
+}

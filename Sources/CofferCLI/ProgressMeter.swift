@@ -1,0 +1,58 @@
+import Foundation
+
+/// A one-line progress bar on stderr (bytes, rate, ETA), drawn only when stderr is a terminal
+/// and the total is known, at most ten times a second.
+struct ProgressMeter {
+    private let total: Int
+    private var done = 0
+    private let start = ContinuousClock.now
+    private var lastDraw = ContinuousClock.now
+
+    /// `nil` (no meter) when quiet, when stderr is not a terminal, or when the size is unknown.
+    init?(total: Int?, quiet: Bool) {
+        guard !quiet, let total, total > 0, Terminal.stderrIsTerminal else { return nil }
+        self.total = total
+    }
+
+    mutating func advance(by count: Int) {
+        done += count
+        let now = ContinuousClock.now
+        guard now - lastDraw >= .milliseconds(100) else { return }
+        lastDraw = now
+        draw(now)
+    }
+
+    func finish() {
+        Terminal.writeStderr("\r\u{1B}[2K")
+    }
+
+    private func draw(_ now: ContinuousClock.Instant) {
+        let elapsed = Double((now - start).components.attoseconds) / 1e18 + Double((now - start).components.seconds)
+        let fraction = min(1, Double(done) / Double(total))
+        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        let remaining = rate > 0 ? Double(total - done) / rate : 0
+        let width = 24
+        let filled = Int(fraction * Double(width))
+        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+        let line = String(
+            format: "\r\u{1B}[2K[%@] %3d%%  %@ / %@  %@/s  ETA %@", bar, Int(fraction * 100),
+            Self.bytes(done), Self.bytes(total), Self.bytes(Int(rate)), Self.duration(remaining))
+        Terminal.writeStderr(line)
+    }
+
+    static func bytes(_ count: Int) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var value = Double(count)
+        var unit = 0
+        while value >= 1024 && unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        return unit == 0 ? "\(count) B" : String(format: "%.1f %@", value, units[unit])
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        let whole = Int(seconds.rounded())
+        return String(format: "%d:%02d", whole / 60, whole % 60)
+    }
+}
