@@ -31,34 +31,41 @@ enum FernetBase64 {
     static func encode(_ bytes: UnsafeRawBufferPointer) -> String {
         let count = encodedCount(bytes.count)
         return String(unsafeUninitializedCapacity: count) { output in
-            alphabet.withUnsafeBufferPointer { table in
-                var input = 0
-                var out = 0
-                let whole = bytes.count - bytes.count % 3
-                while input < whole {
-                    let word = UInt32(bytes[input]) << 16 | UInt32(bytes[input + 1]) << 8 | UInt32(bytes[input + 2])
-                    output[out] = table[Int(word >> 18)]
-                    output[out + 1] = table[Int(word >> 12 & 0x3F)]
-                    output[out + 2] = table[Int(word >> 6 & 0x3F)]
-                    output[out + 3] = table[Int(word & 0x3F)]
-                    input += 3
-                    out += 4
-                }
-                let rest = bytes.count - whole
-                if rest > 0 {
-                    let word = UInt32(bytes[input]) << 16 | (rest == 2 ? UInt32(bytes[input + 1]) << 8 : 0)
-                    output[out] = table[Int(word >> 18)]
-                    output[out + 1] = table[Int(word >> 12 & 0x3F)]
-                    output[out + 2] = rest == 2 ? table[Int(word >> 6 & 0x3F)] : UInt8(ascii: "=")
-                    output[out + 3] = UInt8(ascii: "=")
-                }
-            }
+            encode(bytes, into: UnsafeMutableRawBufferPointer(output))
             return count
         }
     }
 
     static func encode(_ bytes: [UInt8]) -> String {
         bytes.withUnsafeBytes { encode($0) }
+    }
+
+    /// Encodes `bytes` into `output` (exactly ``encodedCount(_:)`` bytes), padding the end.
+    /// Callers may encode a long input in pieces whose lengths are multiples of 3.
+    static func encode(_ bytes: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) {
+        precondition(output.count == encodedCount(bytes.count))
+        alphabet.withUnsafeBufferPointer { table in
+            var input = 0
+            var out = 0
+            let whole = bytes.count - bytes.count % 3
+            while input < whole {
+                let word = UInt32(bytes[input]) << 16 | UInt32(bytes[input + 1]) << 8 | UInt32(bytes[input + 2])
+                output[out] = table[Int(word >> 18)]
+                output[out + 1] = table[Int(word >> 12 & 0x3F)]
+                output[out + 2] = table[Int(word >> 6 & 0x3F)]
+                output[out + 3] = table[Int(word & 0x3F)]
+                input += 3
+                out += 4
+            }
+            let rest = bytes.count - whole
+            if rest > 0 {
+                let word = UInt32(bytes[input]) << 16 | (rest == 2 ? UInt32(bytes[input + 1]) << 8 : 0)
+                output[out] = table[Int(word >> 18)]
+                output[out + 1] = table[Int(word >> 12 & 0x3F)]
+                output[out + 2] = rest == 2 ? table[Int(word >> 6 & 0x3F)] : UInt8(ascii: "=")
+                output[out + 3] = UInt8(ascii: "=")
+            }
+        }
     }
 
     /// The bytes of a canonical padded base64url text, or nil.
@@ -68,46 +75,73 @@ enum FernetBase64 {
     }
 
     static func decode(_ text: UnsafeRawBufferPointer) -> [UInt8]? {
-        guard text.count % 4 == 0 else { return nil }
-        guard text.count > 0 else { return [] }
-        var padding = 0
-        if text[text.count - 1] == UInt8(ascii: "=") { padding = text[text.count - 2] == UInt8(ascii: "=") ? 2 : 1 }
-        let byteCount = text.count / 4 * 3 - padding
+        guard let byteCount = decodedCount(text) else { return nil }
         var valid = true
         let bytes = [UInt8](unsafeUninitializedCapacity: byteCount) { output, initialized in
-            sextets.withUnsafeBufferPointer { table in
-                // Full quads, excluding the last one (which may hold padding).
-                var input = 0
-                var out = 0
-                var bad: UInt8 = 0
-                let fullQuads = text.count - 4
-                while input < fullQuads {
-                    let a = table[Int(text[input])], b = table[Int(text[input + 1])]
-                    let c = table[Int(text[input + 2])], d = table[Int(text[input + 3])]
-                    bad |= a | b | c | d
-                    let word = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
-                    output[out] = UInt8(truncatingIfNeeded: word >> 16)
-                    output[out + 1] = UInt8(truncatingIfNeeded: word >> 8)
-                    output[out + 2] = UInt8(truncatingIfNeeded: word)
-                    input += 4
-                    out += 3
-                }
-                // 0xFF marks a non-alphabet byte; any valid sextet is below 64.
-                if bad & 0xC0 != 0 { valid = false }
-                let a = table[Int(text[input])], b = table[Int(text[input + 1])]
-                let c = padding == 2 ? 0 : table[Int(text[input + 2])]
-                let d = padding >= 1 ? 0 : table[Int(text[input + 3])]
-                if (a | b | c | d) & 0xC0 != 0 { valid = false }
-                let word = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
-                // Canonical form: the bits below the last encoded byte are zero.
-                if padding == 2 && word & 0xFFFF != 0 { valid = false }
-                if padding == 1 && word & 0xFF != 0 { valid = false }
-                output[out] = UInt8(truncatingIfNeeded: word >> 16)
-                if padding < 2 { output[out + 1] = UInt8(truncatingIfNeeded: word >> 8) }
-                if padding < 1 { output[out + 2] = UInt8(truncatingIfNeeded: word) }
-            }
+            valid = decode(text, into: UnsafeMutableRawBufferPointer(output))
             initialized = byteCount
         }
         return valid ? bytes : nil
+    }
+
+    /// How many bytes `text` decodes to, judged from its length and trailing `=` only; nil if the
+    /// length is not a multiple of 4.
+    static func decodedCount(_ text: UnsafeRawBufferPointer) -> Int? {
+        guard text.count % 4 == 0 else { return nil }
+        guard text.count > 0 else { return 0 }
+        var padding = 0
+        if text[text.count - 1] == UInt8(ascii: "=") { padding = text[text.count - 2] == UInt8(ascii: "=") ? 2 : 1 }
+        return text.count / 4 * 3 - padding
+    }
+
+    /// Decodes a whole text (``decodedCount(_:)`` bytes into `output`); false if it is not canonical.
+    static func decode(_ text: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Bool {
+        guard text.count > 0 else { return true }
+        let lastQuad = text.count - 4
+        return decodeQuads(UnsafeRawBufferPointer(rebasing: text[..<lastQuad]), into: output)
+            && decodeFinalQuad(UnsafeRawBufferPointer(rebasing: text[lastQuad...]), into: UnsafeMutableRawBufferPointer(rebasing: output[(lastQuad / 4 * 3)...]))
+    }
+
+    /// Decodes unpadded quads (`text.count` a multiple of 4) into `text.count / 4 * 3` bytes; false
+    /// if any character is outside the alphabet (including `=`). Pieces of one text can be decoded
+    /// independently, on different threads.
+    static func decodeQuads(_ text: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Bool {
+        precondition(text.count % 4 == 0 && output.count >= text.count / 4 * 3)
+        return sextets.withUnsafeBufferPointer { table in
+            var input = 0
+            var out = 0
+            var bad: UInt8 = 0
+            while input < text.count {
+                let a = table[Int(text[input])], b = table[Int(text[input + 1])]
+                let c = table[Int(text[input + 2])], d = table[Int(text[input + 3])]
+                bad |= a | b | c | d
+                let word = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
+                output[out] = UInt8(truncatingIfNeeded: word >> 16)
+                output[out + 1] = UInt8(truncatingIfNeeded: word >> 8)
+                output[out + 2] = UInt8(truncatingIfNeeded: word)
+                input += 4
+                out += 3
+            }
+            // 0xFF marks a byte outside the alphabet; every valid sextet is below 64.
+            return bad & 0xC0 == 0
+        }
+    }
+
+    /// The last quad: up to two `=`, and the bits below the last encoded byte must be zero.
+    private static func decodeFinalQuad(_ quad: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Bool {
+        sextets.withUnsafeBufferPointer { table in
+            let padding = quad[3] == UInt8(ascii: "=") ? (quad[2] == UInt8(ascii: "=") ? 2 : 1) : 0
+            let a = table[Int(quad[0])], b = table[Int(quad[1])]
+            let c = padding == 2 ? 0 : table[Int(quad[2])]
+            let d = padding >= 1 ? 0 : table[Int(quad[3])]
+            guard (a | b | c | d) & 0xC0 == 0 else { return false }
+            let word = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
+            if padding == 2 && word & 0xFFFF != 0 { return false }
+            if padding == 1 && word & 0xFF != 0 { return false }
+            output[0] = UInt8(truncatingIfNeeded: word >> 16)
+            if padding < 2 { output[1] = UInt8(truncatingIfNeeded: word >> 8) }
+            if padding < 1 { output[2] = UInt8(truncatingIfNeeded: word) }
+            return true
+        }
     }
 }

@@ -24,7 +24,13 @@ struct FernetToken {
 
     /// Decodes and structurally checks a token's text; nil for anything that is not one.
     init?(text: String) {
-        guard let bytes = FernetBase64.decode(text),
+        var text = text
+        let decoded = text.withUTF8 { utf8 in
+            let raw = UnsafeRawBufferPointer(utf8)
+            return raw.count >= FernetToken.parallelThreshold && FernetToken.hasSecondCore
+                ? FernetToken.decodeInParallel(raw) : FernetBase64.decode(raw)
+        }
+        guard let bytes = decoded,
             bytes.count >= FernetToken.minimumByteCount,
             (bytes.count - FernetToken.headerByteCount - FernetToken.macByteCount) % 16 == 0,
             bytes[0] == FernetToken.version
@@ -52,6 +58,9 @@ struct FernetToken {
     /// token the key holder made malformed on purpose; it is reported like every other failure.
     func decryptedPayload(under key: FernetKey) throws -> [UInt8] {
         try bytes.withUnsafeBytes { all in
+            if all.count >= FernetToken.parallelThreshold && FernetToken.hasSecondCore {
+                return try decryptInParallel(all, under: key)
+            }
             do {
                 let iv = try AES._CBC.IV(ivBytes: UnsafeRawBufferPointer(rebasing: all[9..<25]))
                 let ciphertext = UnsafeRawBufferPointer(rebasing: all[25..<(all.count - FernetToken.macByteCount)])
@@ -66,6 +75,13 @@ struct FernetToken {
     /// appends the HMAC and encodes. The IV comes from ``randomBytes(_:)`` except in vector tests.
     static func seal(_ plaintext: some DataProtocol, timestamp: UInt64, iv: [UInt8], key: FernetKey) throws -> String {
         precondition(iv.count == 16)
+        if plaintext.count >= parallelThreshold && hasSecondCore,
+            let text = try plaintext.withContiguousStorageIfAvailable({
+                try sealInParallel(UnsafeRawBufferPointer($0), timestamp: timestamp, iv: iv, key: key)
+            })
+        {
+            return text
+        }
         let ciphertext: Data
         do {
             ciphertext = try AES._CBC.encrypt(plaintext, using: key.encryptionKey, iv: AES._CBC.IV(ivBytes: iv))

@@ -60,6 +60,9 @@ out = {
     "rotated": MultiFernet(keys).rotate(keys[1].encrypt_at_time(b"rotate me", 1234)).decode(),
     "generatedKey": Fernet.generate_key().decode(),
 }
+big = (bytes(range(256)) * (req["bigSize"] // 256 + 1))[:req["bigSize"]]
+out["bigMade"] = keys[0].encrypt_at_time(big, 1234).decode()
+out["bigOpened"] = keys[0].decrypt(req["bigToken"]) == big
 print(json.dumps(out))
 """#
 
@@ -71,6 +74,8 @@ print(json.dumps(out))
         let open: [Open]
         let timestamps: [Timestamp]
         let make: [Make]
+        let bigSize: Int
+        let bigToken: String
 
         func encode(to encoder: any Encoder) throws {
             // Explicit nulls for a missing TTL (Python reads c["ttl"]).
@@ -78,6 +83,8 @@ print(json.dumps(out))
             try container.encode(keys, forKey: .keys)
             try container.encode(timestamps, forKey: .timestamps)
             try container.encode(make, forKey: .make)
+            try container.encode(bigSize, forKey: .bigSize)
+            try container.encode(bigToken, forKey: .bigToken)
             var list = container.nestedUnkeyedContainer(forKey: .open)
             for item in open {
                 var entry = list.nestedContainer(keyedBy: OpenKeys.self)
@@ -87,7 +94,7 @@ print(json.dumps(out))
                 try entry.encode(item.now, forKey: .now)
             }
         }
-        enum CodingKeys: String, CodingKey { case keys, open, timestamps, make }
+        enum CodingKeys: String, CodingKey { case keys, open, timestamps, make, bigSize, bigToken }
         enum OpenKeys: String, CodingKey { case key, token, ttl, now }
     }
 
@@ -98,6 +105,8 @@ print(json.dumps(out))
         let multiMade: String
         let rotated: String
         let generatedKey: String
+        let bigMade: String
+        let bigOpened: Bool
     }
 
     static let isAvailable: Bool = {
@@ -117,6 +126,9 @@ print(json.dumps(out))
 struct FernetInteropTests {
     static let t: UInt64 = 1_700_000_000
     static let plaintexts: [[UInt8]] = [[], Array("hello".utf8), patternBytes(15), patternBytes(16), patternBytes(17), patternBytes(100_000)]
+
+    /// Large enough to take the two-thread path on both sealing and opening.
+    static let bigPlaintext = (0..<(FernetToken.parallelThreshold + 1000)).map { UInt8(truncatingIfNeeded: $0) }
 
     /// (timestamp, ttl, now, expected) — the same table Python is asked about.
     static let ttlCases: [(timestamp: UInt64, ttl: Int64?, now: Int64, valid: Bool)] = [
@@ -173,7 +185,8 @@ struct FernetInteropTests {
             + ttlCases.map { PythonFernet.Request.Make(key: 0, plaintext: Hex.encode(Array("ttl".utf8)), timestamp: $0.timestamp) }
         let request = PythonFernet.Request(
             keys: keys.map(\.key.unsafeSecretText), open: open,
-            timestamps: [.init(key: 0, token: rotated), .init(key: 0, token: tokens[1])], make: make)
+            timestamps: [.init(key: 0, token: rotated), .init(key: 0, token: tokens[1])], make: make,
+            bigSize: bigPlaintext.count, bigToken: try keys[0].encrypt(bigPlaintext, at: t))
         return Outcome(request: request, response: try PythonFernet.ask(request), keys: keys, cofferTokens: tokens, rotated: rotated)
     }
 
@@ -196,6 +209,14 @@ struct FernetInteropTests {
         // A key Python generated works in Coffer.
         let pythonKey = try Fernet(key: outcome.response.generatedKey)
         #expect(try pythonKey.decrypt(try pythonKey.encrypt([1])) == [1])
+    }
+
+    /// Multi-megabyte tokens (the two-thread path) open on the other side.
+    @Test func largeTokensInteroperate() throws {
+        let outcome = try Self.outcome.get()
+        #expect(outcome.response.bigOpened)
+        #expect(try outcome.keys[0].decrypt(outcome.response.bigMade) == Self.bigPlaintext)
+        #expect(try outcome.keys[0].extractTimestamp(outcome.response.bigMade) == 1234)
     }
 
     @Test func ttlVerdictsAgree() throws {

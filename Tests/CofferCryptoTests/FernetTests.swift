@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import _CryptoExtras
 import Testing
 
 @testable import CofferCrypto
@@ -20,6 +21,35 @@ import Testing
         // version ‖ timestamp ‖ IV ‖ PKCS7-padded ciphertext ‖ HMAC
         #expect(bytes.count == 1 + 8 + 16 + (size / 16 + 1) * 16 + 32)
         #expect(bytes[0] == 0x80)
+    }
+
+    /// Around the size where sealing and opening switch to two threads (FernetToken+Parallel):
+    /// the bytes must equal a one-shot AES-CBC + HMAC of the whole message.
+    @Test(arguments: [FernetToken.parallelThreshold, FernetToken.parallelThreshold + 1, 5 * 1024 * 1024 + 7])
+    func largeTokensMatchTheOneShotConstruction(size: Int) throws {
+        let plaintext = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 11) }
+        let iv = patternBytes(16, seed: UInt64(size))
+        let token = try FernetToken.seal(plaintext, timestamp: Self.t, iv: iv, key: fernet.key)
+        let ciphertext = try AES._CBC.encrypt(plaintext, using: fernet.key.encryptionKey, iv: AES._CBC.IV(ivBytes: iv))
+        let body = [0x80, 0, 0, 0, 0, 0x65, 0x53, 0xF1, 0x00] + iv + Array(ciphertext)
+        let mac = Array(HMAC<SHA256>.authenticationCode(for: body, using: fernet.key.signingKey))
+        #expect(token == FernetBase64.encode(body + mac))
+        #expect(try fernet.decrypt(token) == plaintext)
+
+        // Tampering anywhere in a large token, and a bad character in either decoding half, fails.
+        let bytes = FernetBase64.decode(token)!
+        for index in [30, bytes.count / 2, bytes.count - 1] {
+            var copy = bytes
+            copy[index] ^= 0x04
+            #expect(throws: CofferCryptoError.authenticationFailed) { try fernet.decrypt(FernetBase64.encode(copy)) }
+        }
+        var text = Array(token.utf8)
+        for index in [text.count / 2 - 2, text.count - 6] {
+            let saved = text[index]
+            text[index] = UInt8(ascii: "+")
+            #expect(throws: CofferCryptoError.authenticationFailed) { try fernet.decrypt(String(decoding: text, as: UTF8.self)) }
+            text[index] = saved
+        }
     }
 
     @Test func freshIVEveryTime() throws {
