@@ -77,6 +77,23 @@ enum SignedTokenFormat {
         return macDomain + [UInt8(purposeBytes.count)] + purposeBytes + body
     }
 
+    /// The text form: unpadded base64url. Encoded and decoded with the table-driven codec Fernet
+    /// uses, padding stripped (Foundation's base64 plus character replacement cost more than the
+    /// HMAC itself for a short token).
+    static func text(_ bytes: [UInt8]) -> String {
+        var text = FernetBase64.encode(bytes)
+        while text.utf8.last == UInt8(ascii: "=") { text.removeLast() }
+        return text
+    }
+
+    /// Bytes of a canonical unpadded base64url text: no `=`, no whitespace, only `A–Z a–z 0–9 - _`,
+    /// zero trailing bits; nil otherwise.
+    static func bytes(fromText text: String) -> [UInt8]? {
+        let count = text.utf8.count
+        guard count % 4 != 1, !text.utf8.contains(UInt8(ascii: "=")) else { return nil }
+        return FernetBase64.decode(text + String(repeating: "=", count: (4 - count % 4) % 4))
+    }
+
     /// Structural parse of unverified token bytes; nil if they cannot be a v1 token.
     static func parse(_ bytes: [UInt8]) -> (fields: Fields, payload: ArraySlice<UInt8>)? {
         guard bytes.count >= headerByteCount + tagByteCount,

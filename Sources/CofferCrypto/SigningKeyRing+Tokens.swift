@@ -44,7 +44,7 @@ extension SigningKeyRing {
             keyID: key.id, issuedAt: UInt64(issuedAt), expiresAt: UInt64(issuedAt + lifetimeSeconds), payloadType: type)
         let body = SignedTokenFormat.body(fields, payload: payload)
         let tag = HMAC<SHA256>.authenticationCode(for: SignedTokenFormat.macInput(purpose: purpose, body: body), using: key.symmetricKey)
-        return Base64URL.encode(body + tag)
+        return SignedTokenFormat.text(body + tag)
     }
 
     /// Verifies a token for `purpose` and returns its contents.
@@ -70,7 +70,7 @@ extension SigningKeyRing {
         let maximumBytes = SignedTokenFormat.headerByteCount + SignedTokenFormat.maximumPayloadByteCount + SignedTokenFormat.tagByteCount
         let maximumText = (maximumBytes * 4 + 2) / 3
         guard token.utf8.count <= maximumText,
-            let bytes = Base64URL.decode(Substring(token)),
+            let bytes = SignedTokenFormat.bytes(fromText: token),
             let (fields, payload) = SignedTokenFormat.parse(bytes),
             let key = key(id: fields.keyID)
         else { throw CofferCryptoError.authenticationFailed }
