@@ -239,3 +239,6 @@ print("| 1 KiB messages | seal+open ops/s | vs raw AES.GCM seal+open |")
 print("|---|---|---|")
 print("| raw swift-crypto AES.GCM seal+open | \(fmt(rawSmallRate, 0)) | 1.00× |")
 print("| Coffer envelope seal+open | \(fmt(envelopeRate, 0)) | \(fmt(envelopeRate / rawSmallRate))× |")
+
+// Fernet next to Python, and signed tokens (FernetBench.swift).
+try runFernetBench(repeats: options.repeats, python: options.python)
