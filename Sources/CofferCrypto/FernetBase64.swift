@@ -114,27 +114,33 @@ enum FernetBase64 {
     static func decodeQuads(_ text: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Bool {
         precondition(text.count % 4 == 0 && output.count >= text.count / 4 * 3)
         guard let source = text.baseAddress, let target = output.baseAddress else { return true }
-        return sextets.withUnsafeBufferPointer { table in
+        return pairSextets.withUnsafeBufferPointer { table in
             let table = table.baseAddress!
             var input = 0
             var out = 0
-            var bad: UInt8 = 0
+            var bad: UInt16 = 0
             while input < text.count {
-                let a = table[Int(source.load(fromByteOffset: input, as: UInt8.self))]
-                let b = table[Int(source.load(fromByteOffset: input + 1, as: UInt8.self))]
-                let c = table[Int(source.load(fromByteOffset: input + 2, as: UInt8.self))]
-                let d = table[Int(source.load(fromByteOffset: input + 3, as: UInt8.self))]
-                bad |= a | b | c | d
-                let word = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
+                // Two characters at a time: one lookup yields 12 bits (or the 0x8000 marker).
+                let high = table[Int(UInt16(littleEndian: source.loadUnaligned(fromByteOffset: input, as: UInt16.self)))]
+                let low = table[Int(UInt16(littleEndian: source.loadUnaligned(fromByteOffset: input + 2, as: UInt16.self)))]
+                bad |= high | low
+                let word = UInt32(high) << 12 | UInt32(low)
                 target.storeBytes(of: UInt8(truncatingIfNeeded: word >> 16), toByteOffset: out, as: UInt8.self)
                 target.storeBytes(of: UInt8(truncatingIfNeeded: word >> 8), toByteOffset: out + 1, as: UInt8.self)
                 target.storeBytes(of: UInt8(truncatingIfNeeded: word), toByteOffset: out + 2, as: UInt8.self)
                 input += 4
                 out += 3
             }
-            // 0xFF marks a byte outside the alphabet; every valid sextet is below 64.
-            return bad & 0xC0 == 0
+            return bad & 0x8000 == 0
         }
+    }
+
+    /// The 12-bit value of every two-character pair, indexed by the pair as a little-endian
+    /// `UInt16` (first character in the low byte), or 0x8000 if either character is outside the
+    /// alphabet. 128 KiB, built once.
+    private static let pairSextets: [UInt16] = (0..<65536).map { pair in
+        let first = sextets[pair & 0xFF], second = sextets[pair >> 8]
+        return first | second >= 64 ? 0x8000 : UInt16(first) << 6 | UInt16(second)
     }
 
     /// The last quad: up to two `=`, and the bits below the last encoded byte must be zero.
