@@ -168,6 +168,21 @@ import Testing
         #expect(Array(bytes.suffix(32)) == Array(HMAC<SHA256>.authenticationCode(for: macInput, using: key.symmetricKey)))
     }
 
+    /// The token text codec agrees with the core's canonical unpadded base64url for every length,
+    /// and refuses what that refuses.
+    @Test func textCodecIsCanonicalUnpaddedBase64URL() {
+        for length in 0..<80 {
+            let bytes = patternBytes(length, seed: UInt64(length) &+ 7)
+            let text = SignedTokenFormat.text(bytes)
+            #expect(text == Base64URL.encode(bytes))
+            #expect(SignedTokenFormat.bytes(fromText: text) == bytes)
+        }
+        for bad in ["A", "AB=", "AB==", "AB\n", "A+B_", "AB C", "AF"] {
+            #expect(SignedTokenFormat.bytes(fromText: bad) == nil, "\(bad)")
+            #expect(Base64URL.decode(Substring(bad)) == nil, "\(bad)")
+        }
+    }
+
     @Test func keysNeverPrintAndTextRoundTrips() throws {
         let key = ring.primary
         let secret = key.unsafeSecretText
