@@ -39,11 +39,10 @@ final class OutputTarget {
                 throw CLIError("\(path) already exists; use --force to overwrite it", status: ExitStatus.refused)
             }
         }
-        let directory = (path as NSString).deletingLastPathComponent
-        let base = (path as NSString).lastPathComponent
-        var template = Array(((directory.isEmpty ? "." : directory) + "/.\(base).coffer-XXXXXX").utf8CString)
+        let (directory, base) = splitPath(path)
+        var template = Array((directory + "/.\(base).coffer-XXXXXX").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw CLIError.io("create a file in", directory.isEmpty ? "." : directory, errno: errno) }
+        guard fd >= 0 else { throw CLIError.io("create a file in", directory, errno: errno) }
         let temporary = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
         TemporaryFiles.shared.register(temporary)
         var finalMode = mode
@@ -59,6 +58,14 @@ final class OutputTarget {
             throw CLIError.io("set permissions on", temporary, errno: code)
         }
         return OutputTarget(name: path, fd: fd, finalPath: path, temporaryPath: temporary, force: force)
+    }
+
+    /// The directory (`.` when none is given) and the last component of `path`. (Done by hand:
+    /// Foundation's NSString path methods crash on some one-character names on Linux.)
+    static func splitPath(_ path: String) -> (directory: String, base: String) {
+        guard let slash = path.lastIndex(of: "/") else { return (".", path) }
+        let directory = String(path[..<slash])
+        return (directory.isEmpty ? "/" : directory, String(path[path.index(after: slash)...]))
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
@@ -98,8 +105,7 @@ final class OutputTarget {
         TemporaryFiles.shared.unregister(temporaryPath)
         self.temporaryPath = nil
         // Persist the directory entry too, so an acknowledged file survives a power cut.
-        let directory = (finalPath as NSString).deletingLastPathComponent
-        let directoryFD = Glibc.open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let directoryFD = Glibc.open(Self.splitPath(finalPath).directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if directoryFD >= 0 {
             fsync(directoryFD)
             Glibc.close(directoryFD)

@@ -121,11 +121,13 @@ public struct ArmorDecoder {
             guard state == .body, !line.isEmpty, line.count <= Armor.charactersPerLine, line.count % 4 == 0 else {
                 throw CofferCryptoError.authenticationFailed
             }
-            if line.count < Armor.charactersPerLine {
-                // A short line ends the body; it alone may carry padding, checked on flush.
+            if let padding = line.firstIndex(of: UInt8(ascii: "=")) {
+                // Padding only at the very end of the last line (its bits are checked on flush).
+                guard padding >= line.count - 2 else { throw CofferCryptoError.authenticationFailed }
                 state = .afterShortLine
-            } else if line.contains(UInt8(ascii: "=")) {
-                throw CofferCryptoError.authenticationFailed
+            } else if line.count < Armor.charactersPerLine {
+                // A short line ends the body.
+                state = .afterShortLine
             }
             batch.append(contentsOf: line)
             if state == .afterShortLine { try flush(into: &out) }

@@ -24,7 +24,7 @@ public enum RecipientText {
         if trimmed.hasPrefix("-----BEGIN") { return try parsePEM(trimmed) }
         let line = Substring(trimmed)
         let candidates: [(String, ([UInt8]) throws -> any Recipient)] = [
-            (x25519Prefix, { X25519Recipient(publicKey: try Curve25519.KeyAgreement.PublicKey(rawRepresentation: $0)) }),
+            (x25519Prefix, { try X25519Recipient(publicKey: try Curve25519.KeyAgreement.PublicKey(rawRepresentation: $0)) }),
             (xwingPrefix, { XWingRecipient(publicKey: try XWingMLKEM768X25519.PublicKey(rawRepresentation: $0)) }),
             (rsaPrefix, { try RSARecipient(derRepresentation: $0) }),
         ]
@@ -46,7 +46,7 @@ public enum RecipientText {
         switch label {
         case "PUBLIC KEY":
             if let key = try? Curve25519.KeyAgreement.PublicKey(pemRepresentation: text) {
-                return X25519Recipient(publicKey: key)
+                return try X25519Recipient(publicKey: key)
             }
             return try RSARecipient(derRepresentation: bytes)
         case xwingPEMLabel:
