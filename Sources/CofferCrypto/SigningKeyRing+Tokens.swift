@@ -30,6 +30,22 @@ extension SigningKeyRing {
         return try sign(Array(json), type: SignedTokenFormat.jsonPayload, purpose: purpose, lifetime: lifetime, now: now)
     }
 
+    /// Signs JSON text that is already serialized (from a file or another program), exactly as
+    /// given, marked as JSON. The text must parse as JSON (any value, including a bare string or
+    /// number), so a verifier that decodes it as JSON never meets bytes the signer did not check.
+    /// "Parses" means Foundation's parser, the one verifiers use; it tolerates a few non-standard
+    /// forms (such as a trailing comma in an array) that a stricter reader elsewhere might refuse.
+    ///
+    /// - Throws: ``CofferCryptoError/Code/invalidParameter`` when `json` is not valid JSON; otherwise
+    ///   as ``sign(_:purpose:lifetime:now:)``.
+    public func sign(jsonText json: some DataProtocol, purpose: TokenPurpose, lifetime: Duration, now: Date = Date()) throws -> String {
+        let bytes = Array(json)
+        guard (try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])) != nil else {
+            throw CofferCryptoError(.invalidParameter, detail: "token payload is not valid JSON")
+        }
+        return try sign(bytes, type: SignedTokenFormat.jsonPayload, purpose: purpose, lifetime: lifetime, now: now)
+    }
+
     private func sign(_ payload: [UInt8], type: UInt8, purpose: TokenPurpose, lifetime: Duration, now: Date) throws -> String {
         guard payload.count <= SignedTokenFormat.maximumPayloadByteCount else { throw CofferCryptoError(.messageTooLarge) }
         let issuedAt = SigningKeyRing.wholeSeconds(now)

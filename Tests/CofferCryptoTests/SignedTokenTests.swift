@@ -46,6 +46,20 @@ import Testing
         #expect(throws: CofferCryptoError(.invalidParameter)) { try ring.verify(text, as: [Int].self, purpose: session, now: t0) }
     }
 
+    @Test func preSerializedJSONIsSignedVerbatimAndChecked() throws {
+        let json = Array(#"{ "user" : "ada", "roles" : ["ops"] }"#.utf8)
+        let text = try ring.sign(jsonText: json, purpose: session, lifetime: .seconds(60), now: t0)
+        let token = try ring.verify(text, purpose: session, now: t0)
+        #expect(token.isJSON && token.payload == json)
+        #expect(try token.decodeJSON(Session.self) == Session(user: "ada", roles: ["ops"]))
+        #expect(try ring.verify(ring.sign(jsonText: Array("42".utf8), purpose: session, lifetime: .seconds(60), now: t0), purpose: session, now: t0).isJSON)
+        for bad in ["", "{", "{'a': 1}", "[1 2]", "nul"] {
+            #expect(throws: CofferCryptoError(.invalidParameter), "\(bad)") {
+                try ring.sign(jsonText: Array(bad.utf8), purpose: session, lifetime: .seconds(60), now: t0)
+            }
+        }
+    }
+
     @Test func purposeIsBound() throws {
         let text = try ring.sign([1, 2, 3], purpose: session, lifetime: .seconds(60), now: t0)
         #expect(throws: CofferCryptoError.authenticationFailed) { try ring.verify(text, purpose: reset, now: t0) }
