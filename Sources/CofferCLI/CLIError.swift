@@ -1,6 +1,11 @@
 import ArgumentParser
 import CofferCrypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Glibc
 
 /// A failure the user sees: one line on stderr and an exit status. Messages never contain key
 /// material, passphrases or plaintext.

@@ -1,6 +1,11 @@
 import ArgumentParser
 import CofferCrypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Glibc
 
 /// `coffer decrypt`: opens a Coffer stream (binary or armored) with identities or a passphrase.
 struct DecryptCommand: ParsableCommand {

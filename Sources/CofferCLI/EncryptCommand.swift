@@ -1,6 +1,11 @@
 import ArgumentParser
 import CofferCrypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Glibc
 
 /// `coffer encrypt`: a Coffer stream (docs/FORMAT.md) to recipients and/or a passphrase.
 struct EncryptCommand: ParsableCommand {

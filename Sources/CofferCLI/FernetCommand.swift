@@ -1,6 +1,11 @@
 import ArgumentParser
 import CofferCrypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Glibc
 
 /// `coffer fernet`: Fernet tokens byte-compatible with Python `cryptography`, for services
 /// migrating from (or still talking to) a Fernet-based design.

@@ -1,5 +1,10 @@
 import CofferCrypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Glibc
 
 /// Where a command reads from: a file or standard input.
 struct InputSource {

@@ -1,5 +1,10 @@
 import CofferCrypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Glibc
 
 /// Loading recipients (`-r`, `-R`) and identity files (`-i`).
 enum KeyFiles {
@@ -28,7 +33,7 @@ enum KeyFiles {
         var recipients: [any Recipient] = []
         var pem: String?
         for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
+            let line = rawLine.trimmingASCIIWhitespace()
             if pem != nil || line.hasPrefix("-----BEGIN ") {
                 pem = (pem ?? "") + line + "\n"
                 if line.hasPrefix("-----END ") {
@@ -38,7 +43,7 @@ enum KeyFiles {
                 continue
             }
             if line.isEmpty || line.hasPrefix("#") { continue }
-            recipients.append(try parse(line, where: "recipients file \(path) line \(number + 1)"))
+            recipients.append(try parse(String(line), where: "recipients file \(path) line \(number + 1)"))
         }
         guard pem == nil else { throw CLIError("recipients file \(path): unterminated PEM block", status: ExitStatus.invalidInput) }
         guard !recipients.isEmpty else { throw CLIError("recipients file \(path) has no recipients", status: ExitStatus.invalidInput) }

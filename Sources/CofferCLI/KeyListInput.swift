@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Glibc
 
 /// Where symmetric keys for `coffer fernet` and `coffer token` come from: a key file or an
 /// environment variable — never argv, where every user on the machine can read them in the
@@ -22,7 +27,7 @@ enum KeyListInput {
             defer { _ = bytes.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0) } }
             let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
                 .map { $0.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? "" }
-                .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+                .map { String($0.trimmingASCIIWhitespace()) }
                 .filter { !$0.isEmpty }
             guard !lines.isEmpty else { throw CLIError("\(file) holds no \(what)", status: ExitStatus.invalidInput) }
             return lines

@@ -1,6 +1,11 @@
 import ArgumentParser
 import CofferCrypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Glibc
 
 /// `coffer keygen`: a new key pair, its private half written only encrypted.
 struct KeygenCommand: ParsableCommand {
@@ -73,7 +78,7 @@ struct KeygenCommand: ParsableCommand {
         let out = try OutputTarget.open(output, force: force, mode: 0o600, applyUmask: false)
         do {
             let passphrase = try PassphraseInput.forEncryption(file: passphraseFile)
-            let created = ISO8601DateFormatter().string(from: Date())
+            let created = Date().formatted(.iso8601)
             let file = try IdentityFile.seal(
                 [identity], comments: ["created: \(created)", "type: \(type.rawValue)"],
                 to: [PassphraseRecipient(passphrase: passphrase, parameters: .scrypt(logN: workFactor, r: 8, p: 1))])

@@ -1,5 +1,10 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Glibc
 
 /// Runs a transformation over standard input one line at a time, writing one output line per
 /// input line — the shape of `coffer fernet` and `coffer token`, for scripts and migrations.

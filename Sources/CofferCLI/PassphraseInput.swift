@@ -1,5 +1,10 @@
 import CofferCrypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Glibc
 
 /// Where passphrases come from: a file, an environment variable, or the terminal — never argv,
 /// where other users could read them in the process list.

@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Glibc
 
 /// A one-line progress bar on stderr (bytes, rate, ETA), drawn only when stderr is a terminal
 /// and the total is known, at most ten times a second.
@@ -34,9 +39,9 @@ struct ProgressMeter {
         let width = 24
         let filled = Int(fraction * Double(width))
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-        let line = String(
-            format: "\r\u{1B}[2K[%@] %3d%%  %@ / %@  %@/s  ETA %@", bar, Int(fraction * 100),
-            Self.bytes(done), Self.bytes(total), Self.bytes(Int(rate)), Self.duration(remaining))
+        let percent = String(Int(fraction * 100))
+        let line = "\r\u{1B}[2K[\(bar)] \(String(repeating: " ", count: 3 - percent.count))\(percent)%  "
+            + "\(Self.bytes(done)) / \(Self.bytes(total))  \(Self.bytes(Int(rate)))/s  ETA \(Self.duration(remaining))"
         Terminal.writeStderr(line)
     }
 
@@ -48,11 +53,13 @@ struct ProgressMeter {
             value /= 1024
             unit += 1
         }
-        return unit == 0 ? "\(count) B" : String(format: "%.1f %@", value, units[unit])
+        let tenths = Int((value * 10).rounded())
+        return unit == 0 ? "\(count) B" : "\(tenths / 10).\(tenths % 10) \(units[unit])"
     }
 
     static func duration(_ seconds: Double) -> String {
         let whole = Int(seconds.rounded())
-        return String(format: "%d:%02d", whole / 60, whole % 60)
+        let seconds = whole % 60
+        return "\(whole / 60):\(seconds < 10 ? "0" : "")\(seconds)"
     }
 }

@@ -1,5 +1,10 @@
 import CofferCrypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Glibc
 
 /// The text file that holds a ``SigningKeyRing`` for `coffer token`:
 ///

@@ -1,5 +1,10 @@
 import CofferCrypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Glibc
 
 /// Moves bytes between an input, the crypto core's streaming types and an output, in constant
 /// memory: one read buffer plus the few chunks per core the core keeps in flight.

@@ -1,5 +1,11 @@
+import CofferCrypto
 import Dispatch
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Glibc
 
 /// Temporary output files to delete if the process is interrupted (SIGINT, SIGTERM, SIGHUP),
 /// so Ctrl-C never leaves a partial plaintext file behind.
@@ -8,7 +14,7 @@ final class TemporaryFiles: @unchecked Sendable {
 
     // Guarded by `lock`; read from a signal-handling dispatch queue.
     private var paths: Set<String> = []
-    private let lock = NSLock()
+    private let lock = Lock()
     private var sources: [DispatchSourceSignal] = []
 
     func register(_ path: String) {

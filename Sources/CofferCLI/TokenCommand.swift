@@ -1,6 +1,11 @@
 import ArgumentParser
 import CofferCrypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Glibc
 
 /// `coffer token`: HMAC-SHA256 signed, expiring tokens (sessions, signed cookies, links) from
 /// scripts, with the same key ring and format as the library.

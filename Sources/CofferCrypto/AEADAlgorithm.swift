@@ -1,6 +1,10 @@
 import Crypto
 import _CryptoExtras
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The authenticated ciphers Coffer uses, all from swift-crypto. The raw value is the byte written
 /// into ciphertext headers; it never changes meaning.

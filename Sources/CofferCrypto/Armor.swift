@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The text-safe ("armored") form of a Coffer stream, for mail, chat and terminals:
 ///

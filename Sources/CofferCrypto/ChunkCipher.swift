@@ -1,5 +1,9 @@
 import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The per-message AEAD key and base nonce of C2SP chunked encryption ("raw mode").
 ///

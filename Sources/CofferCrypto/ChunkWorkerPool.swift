@@ -1,5 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Long-lived helper threads that work through the chunks of one batch at a time, together with
 /// the calling thread.
@@ -30,7 +37,7 @@ final class ChunkWorkerPool: @unchecked Sendable {
     private let lock = Lock()
     private var job: Job?
     private var holders = 0
-    private let parking = NSCondition()
+    private let parking = Condition()
     /// One batch at a time: callers sharing a pool (copies of a decryptor) take turns.
     private let batchLock = Lock()
 
@@ -40,18 +47,16 @@ final class ChunkWorkerPool: @unchecked Sendable {
     /// Starts `helpers` threads (the caller of ``run(count:_:)`` is the remaining worker).
     init(helpers: Int) {
         for _ in 0..<helpers {
-            let thread = Thread { [self] in helperLoop() }
-            thread.name = "coffer-chunks"
-            thread.start()
+            startDetachedThread { [self] in helperLoop() }
         }
     }
 
     /// Stops the helper threads once they finish what they hold.
     func shutdown() {
         stopping.store(true, ordering: .sequentiallyConsistent)
-        parking.lock()
+        parking.lock.lock()
         parking.broadcast()
-        parking.unlock()
+        parking.lock.unlock()
     }
 
     /// Calls `body(i)` for every `i` in `0..<count` on the caller and the helpers; returns after
@@ -70,9 +75,9 @@ final class ChunkWorkerPool: @unchecked Sendable {
             }
             generation.store(next, ordering: .sequentiallyConsistent)
             if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
-                parking.lock()
+                parking.lock.lock()
                 parking.broadcast()
-                parking.unlock()
+                parking.lock.unlock()
             }
             work(count: count, body: body)
             var spins = 0
@@ -111,13 +116,13 @@ final class ChunkWorkerPool: @unchecked Sendable {
                 if stopping.load(ordering: .relaxed) { return }
                 spins += 1
                 if spins > Self.spinLimit {
-                    parking.lock()
+                    parking.lock.lock()
                     sleepers.add(1, ordering: .sequentiallyConsistent)
                     while generation.load(ordering: .sequentiallyConsistent) == seen && !stopping.load(ordering: .relaxed) {
                         parking.wait()
                     }
                     sleepers.subtract(1, ordering: .sequentiallyConsistent)
-                    parking.unlock()
+                    parking.lock.unlock()
                     spins = 0
                 }
             }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Crypto
 
 /// Reads one C2SP chunked-encryption message (`salt || commitment || chunks`) pushed in as it

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Crypto
 
 /// Writes one C2SP chunked-encryption message: `salt || commitment || chunks`, pushing plaintext

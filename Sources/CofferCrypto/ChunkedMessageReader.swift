@@ -1,5 +1,9 @@
 import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Random access to one C2SP chunked-encryption message that starts at `offset` in `source`:
 /// reads only the chunks covering a requested range. ``StreamRandomAccessDecryptor`` runs exactly

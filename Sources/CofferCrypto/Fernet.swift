@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Fernet (https://github.com/fernet/spec), byte-compatible with Python `cryptography`'s
 /// `cryptography.fernet.Fernet`: a token either side makes opens on the other, and the TTL and

@@ -1,5 +1,9 @@
 import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A Fernet key: 32 random bytes, the first 16 the HMAC-SHA256 signing key and the last 16 the
 /// AES-128-CBC encryption key, exactly as in the Fernet spec and Python `cryptography`.

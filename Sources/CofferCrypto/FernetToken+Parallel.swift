@@ -1,6 +1,10 @@
 import Crypto
 import Dispatch
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import _CryptoExtras
 
 /// Large Fernet tokens on two threads. The token bytes are the same as the one-thread path

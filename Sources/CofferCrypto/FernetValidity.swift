@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The time rules of a Fernet token, exactly as Python `cryptography` applies them
 /// (`Fernet._decrypt_data`), with the skew made an explicit parameter.

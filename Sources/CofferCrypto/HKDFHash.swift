@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Crypto
 
 /// HKDF (RFC 5869) over SHA-256 or SHA-512, from swift-crypto.

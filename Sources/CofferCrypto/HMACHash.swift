@@ -1,5 +1,9 @@
 import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// HMAC (RFC 2104) over SHA-256 or SHA-512, from swift-crypto, with constant-time verification.
 public enum HMACHash: Sendable, CaseIterable {

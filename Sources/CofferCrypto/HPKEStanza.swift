@@ -1,5 +1,9 @@
 import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The HPKE (RFC 9180, base mode) parameters of Coffer's public-key stanzas.
 ///

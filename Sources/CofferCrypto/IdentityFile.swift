@@ -1,5 +1,9 @@
 import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import _CryptoExtras
 
 /// A private key that decrypts, paired with its public recipient.
@@ -47,7 +51,7 @@ public enum IdentityFile {
         _ identities: [any KeyPairIdentity], comments: [String] = [], to recipients: [any Recipient]
     ) throws -> [UInt8] {
         var text = ""
-        for comment in comments { text += "# \(comment.replacingOccurrences(of: "\n", with: " "))\n" }
+        for comment in comments { text += "# \(String(comment.map { $0.isNewline ? " " : $0 }))\n" }
         for identity in identities {
             text += "# recipient: \(identity.publicRecipient.text)\n"
             text += try secretText(identity) + "\n"
@@ -78,7 +82,7 @@ public enum IdentityFile {
         }
         var identities: [any KeyPairIdentity] = []
         for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            let line = rawLine.trimmingASCIIWhitespace()
             if line.isEmpty || line.hasPrefix("#") { continue }
             guard let identity = parseLine(Substring(line)) else {
                 throw CofferCryptoError(.invalidParameter, detail: "identity file line \(number + 1) is not a valid identity")

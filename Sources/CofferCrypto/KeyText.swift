@@ -1,5 +1,9 @@
 import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The one-line text form of keys: `prefix || base64url(keyBytes || checksum)`, unpadded.
 ///

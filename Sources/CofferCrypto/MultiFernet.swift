@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Several Fernet keys for rotation, as Python `cryptography`'s `MultiFernet`: encrypts with the
 /// first key, decrypts with whichever key the token's MAC verifies under, and ``rotate(_:)``

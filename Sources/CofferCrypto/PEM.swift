@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// RFC 7468 textual encoding: `-----BEGIN label-----`, base64 in lines of 64 characters,
 /// `-----END label-----`. Decoding is strict (one canonical form) so a document cannot be

@@ -1,5 +1,9 @@
 import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A passphrase held in zeroizing storage: it cannot print itself and is wiped when released.
 ///

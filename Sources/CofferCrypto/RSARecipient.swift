@@ -1,5 +1,9 @@
 import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import _CryptoExtras
 
 /// An RSA public key (2048, 3072 or 4096 bits) as a stream recipient: stanza type 0x05, the input

@@ -1,5 +1,9 @@
 import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import _CryptoExtras
 
 /// Text and PEM forms of public keys (recipients), for command lines, config files and other tools.
@@ -20,7 +24,7 @@ public enum RecipientText {
     /// Parses a one-line recipient, or a PEM public key. Throws
     /// ``CofferCryptoError/Code/invalidParameter`` naming what is wrong, never echoing the input.
     public static func parse(_ text: String) throws -> any Recipient {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = String(text.trimmingASCIIWhitespace())
         if trimmed.hasPrefix("-----BEGIN") { return try parsePEM(trimmed) }
         let line = Substring(trimmed)
         let candidates: [(String, ([UInt8]) throws -> any Recipient)] = [

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A `Set-Cookie` header value (RFC 6265) with secure defaults, validated when it is made so
 /// that ``headerValue`` can never emit a malformed or injectable header.

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A signed, expiring token whose MAC has been verified: only
 /// ``SigningKeyRing/verify(_:purpose:clockSkew:now:)`` makes one, so holding a `SignedToken`

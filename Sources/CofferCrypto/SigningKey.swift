@@ -1,5 +1,9 @@
 import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// One HMAC-SHA256 key of a ``SigningKeyRing``, named by its ``id``, which every token it signs
 /// records so the verifier picks the right key without trying them all.

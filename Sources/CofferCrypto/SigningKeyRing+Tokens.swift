@@ -1,5 +1,9 @@
 import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 extension SigningKeyRing {
     /// The default tolerance for clocks that disagree: a token is accepted up to this long
@@ -33,14 +37,13 @@ extension SigningKeyRing {
     /// Signs JSON text that is already serialized (from a file or another program), exactly as
     /// given, marked as JSON. The text must parse as JSON (any value, including a bare string or
     /// number), so a verifier that decodes it as JSON never meets bytes the signer did not check.
-    /// "Parses" means Foundation's parser, the one verifiers use; it tolerates a few non-standard
-    /// forms (such as a trailing comma in an array) that a stricter reader elsewhere might refuse.
+    /// "Parses" means `JSONDecoder`, the decoder verifiers use.
     ///
     /// - Throws: ``CofferCryptoError/Code/invalidParameter`` when `json` is not valid JSON; otherwise
     ///   as ``sign(_:purpose:lifetime:now:)``.
     public func sign(jsonText json: some DataProtocol, purpose: TokenPurpose, lifetime: Duration, now: Date = Date()) throws -> String {
         let bytes = Array(json)
-        guard (try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])) != nil else {
+        guard JSONSyntax.isValid(bytes) else {
             throw CofferCryptoError(.invalidParameter, detail: "token payload is not valid JSON")
         }
         return try sign(bytes, type: SignedTokenFormat.jsonPayload, purpose: purpose, lifetime: lifetime, now: now)

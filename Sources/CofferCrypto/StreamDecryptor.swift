@@ -1,5 +1,9 @@
 import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Decrypts a Coffer stream in constant memory: push ciphertext in with ``update(_:into:)`` (or
 /// the sink form), then call ``finish(into:)``.

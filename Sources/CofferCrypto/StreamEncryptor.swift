@@ -1,5 +1,9 @@
 import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Encrypts a stream of any length in constant memory: push plaintext in with ``update(_:into:)``
 /// (or the sink form) as it arrives, call ``finish(into:)`` once at the end.

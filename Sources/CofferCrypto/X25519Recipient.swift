@@ -1,5 +1,9 @@
 import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// An X25519 public key as a stream recipient: stanza type 0x03, HPKE DHKEM(X25519, HKDF-SHA256),
 /// HKDF-SHA256, AES-256-GCM (see ``HPKEStanza``).

@@ -1,5 +1,9 @@
 import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// An X-Wing (ML-KEM-768 + X25519) public key as a stream recipient: stanza type 0x04, HPKE with
 /// the X-Wing KEM, HKDF-SHA256, AES-256-GCM (see ``HPKEStanza``).
