@@ -8,7 +8,9 @@ same run, doing what one Coffer recipient stanza does: seal a 32-byte key to a p
 
 Prints one JSON object {"x25519_wrap": ops/s, "x25519_unwrap": ..., "xwing_wrap": ..., ...,
 "rsa2048_wrap": ..., "rsa2048_unwrap": ..., ...}; a suite the installed version lacks is left out.
-Arguments: repeats (default 3), seconds per measurement (default 0.5).
+Arguments: repeats (default 3), seconds per measurement (default 0.5), and optionally one kind
+(x25519, xwing, rsa2048, rsa3072, rsa4096) to measure only that one: coffer-bench runs the peer
+once per kind, right after its own rows for that kind, so both sides of a ratio share the load.
 """
 import json
 import os
@@ -48,6 +50,7 @@ def rate(body, repeats, seconds):
 def main():
     repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 3
     seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 0.5
+    only = sys.argv[3] if len(sys.argv) > 3 else None
     key = os.urandom(32)
     out = {}
 
@@ -66,6 +69,8 @@ def main():
         except (ImportError, AttributeError):
             pass
         for name, kem, info, generate in suites:
+            if only is not None and only != name:
+                continue
             suite = hpke.Suite(kem, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
             private = generate()
             public = private.public_key()
@@ -76,6 +81,8 @@ def main():
 
     oaep = padding.OAEP(mgf=padding.MGF1(algorithm=hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
     for bits in (2048, 3072, 4096):
+        if only is not None and only != f"rsa{bits}":
+            continue
         private = rsa.generate_private_key(public_exponent=65537, key_size=bits)
         public = private.public_key()
         sealed = public.encrypt(key, oaep)

@@ -24,13 +24,15 @@ private func calibratedRate(_ label: String, repeats: Int, seconds: Double, _ bo
     })
 }
 
-private func pythonPublicKey(repeats: Int, seconds: Double) -> [String: Double]? {
-    progress("Python cryptography HPKE and RSA-OAEP (subprocess)")
+/// Python's figures for one kind (`x25519`, `xwing`, `rsa2048`, …), measured by a subprocess run
+/// right after Coffer's rows for that kind.
+private func pythonPublicKey(kind: String, repeats: Int, seconds: Double) -> [String: Double]? {
+    progress("Python cryptography \(kind) (subprocess)")
     let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("bench/python_pk.py").path
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", script, String(repeats), String(seconds)]
+    process.arguments = ["python3", script, String(repeats), String(seconds), kind]
     let pipe = Pipe()
     process.standardOutput = pipe
     guard (try? process.run()) != nil else { return nil }
@@ -58,6 +60,8 @@ func runPublicKeyBench(repeats: Int, python: Bool, seconds: Double = 0.5) throws
     let dataKey = DataKey.generate()
     let message = [UInt8](repeating: 0x42, count: 1024)
     var rows: [(name: String, key: String, wrap: Double, unwrap: Double, seal: Double, open: Double)] = []
+    var peer: [String: Double] = [:]
+    var peerMissing = false
     for kind in kinds {
         let stanza = try kind.recipient.stanza(wrapping: dataKey)
         guard try kind.identity.inputKey(from: [stanza]) == dataKey else { fatalError("\(kind.key) stanza does not round-trip") }
@@ -66,6 +70,13 @@ func runPublicKeyBench(repeats: Int, python: Bool, seconds: Double = 0.5) throws
         }
         let unwrap = try calibratedRate("\(kind.key) stanza unwrap", repeats: repeats, seconds: seconds) {
             _ = try kind.identity.inputKey(from: [stanza])
+        }
+        if python {
+            if let figures = pythonPublicKey(kind: kind.key, repeats: repeats, seconds: seconds) {
+                peer.merge(figures) { $1 }
+            } else {
+                peerMissing = true
+            }
         }
         let envelope = try Envelope.seal(message, to: [kind.recipient])
         let seal = try calibratedRate("\(kind.key) envelope seal 1 KiB", repeats: repeats, seconds: seconds) {
@@ -77,8 +88,7 @@ func runPublicKeyBench(repeats: Int, python: Bool, seconds: Double = 0.5) throws
         rows.append((kind.name, kind.key, wrap, unwrap, seal, open))
     }
 
-    let peer = python ? pythonPublicKey(repeats: repeats, seconds: seconds) : nil
-    if python && peer == nil { progress("Python peer unavailable (pip install cryptography); skipping its column") }
+    if peerMissing { progress("Python peer unavailable for some kinds (pip install cryptography); n/a in its column") }
     func ratio(_ mine: Double, _ theirs: Double?) -> String { theirs.map { fmt(mine / $0) + "×" } ?? "n/a" }
     func pyCell(_ value: Double?) -> String { value.map { fmt($0, 0) } ?? "n/a" }
 
@@ -86,7 +96,7 @@ func runPublicKeyBench(repeats: Int, python: Bool, seconds: Double = 0.5) throws
     print("| public-key stanza (32-byte key) | Coffer ops/s | Python cryptography ops/s | Coffer ÷ Python |")
     print("|---|---|---|---|")
     for row in rows {
-        let theirs = (wrap: peer?["\(row.key)_wrap"], unwrap: peer?["\(row.key)_unwrap"])
+        let theirs = (wrap: peer["\(row.key)_wrap"], unwrap: peer["\(row.key)_unwrap"])
         print("| \(row.name) wrap | \(fmt(row.wrap, 0)) | \(pyCell(theirs.wrap)) | \(ratio(row.wrap, theirs.wrap)) |")
         print("| \(row.name) unwrap | \(fmt(row.unwrap, 0)) | \(pyCell(theirs.unwrap)) | \(ratio(row.unwrap, theirs.unwrap)) |")
     }
