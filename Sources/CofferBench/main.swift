@@ -1,6 +1,8 @@
 // coffer-bench: Coffer's formats next to raw swift-crypto and Python `cryptography`, in one run.
 //
-//   swift run -c release coffer-bench [--size-mib N] [--repeats N] [--no-python]
+//   swift run -c release coffer-bench [pk] [--size-mib N] [--repeats N] [--no-python]
+//
+// `pk` runs only the public-key rows (HPKE X25519, X-Wing, RSA-OAEP stanzas and envelopes).
 //
 // Reports medians and, above all, ratios (the machine is noisy; ratios from one run are not).
 // Progress goes to stderr; the result table to stdout. See docs/PERFORMANCE.md.
@@ -12,6 +14,8 @@ struct Options {
     var sizeMiB = 1024
     var repeats = 3
     var python = true
+    /// Only the public-key rows (`coffer-bench pk`).
+    var publicKeyOnly = false
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -20,8 +24,9 @@ struct Options {
             case "--size-mib": sizeMiB = Int(iterator.next() ?? "") ?? sizeMiB
             case "--repeats": repeats = Int(iterator.next() ?? "") ?? repeats
             case "--no-python": python = false
+            case "pk": publicKeyOnly = true
             default:
-                FileHandle.standardError.write(Data("usage: coffer-bench [--size-mib N] [--repeats N] [--no-python]\n".utf8))
+                FileHandle.standardError.write(Data("usage: coffer-bench [pk] [--size-mib N] [--repeats N] [--no-python]\n".utf8))
                 exit(2)
             }
         }
@@ -61,6 +66,11 @@ func measurePair(
 }
 
 let options = Options(CommandLine.arguments)
+if options.publicKeyOnly {
+    print("coffer-bench pk: median of \(options.repeats), \(ProcessInfo.processInfo.activeProcessorCount) cores")
+    try runPublicKeyBench(repeats: options.repeats, python: options.python)
+    exit(0)
+}
 let chunk = 16 * 1024
 let size = options.sizeMiB * 1024 * 1024
 let gigabytes = Double(size) / 1e9
@@ -242,3 +252,5 @@ print("| Coffer envelope seal+open | \(fmt(envelopeRate, 0)) | \(fmt(envelopeRat
 
 // Fernet next to Python, and signed tokens (FernetBench.swift).
 try runFernetBench(repeats: options.repeats, python: options.python)
+// HPKE and RSA-OAEP recipients next to Python (PublicKeyBench.swift).
+try runPublicKeyBench(repeats: options.repeats, python: options.python)

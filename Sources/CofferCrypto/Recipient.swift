@@ -1,4 +1,5 @@
-/// Someone a stream can be encrypted to: turns the stream's input key into a stanza.
+/// Someone a stream or an envelope can be encrypted to: turns the stream's input key (or the
+/// envelope's data key) into a stanza.
 ///
 /// Implementations: ``KeyEncryptionKey``, ``PassphraseRecipient``, ``X25519Recipient``,
 /// ``XWingRecipient``, ``RSARecipient``. Two small protocols carry all extensibility (as in age);

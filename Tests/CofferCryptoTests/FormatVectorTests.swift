@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Testing
 
@@ -47,6 +48,58 @@ import Testing
             } else {
                 #expect(throws: CofferCryptoError.authenticationFailed, "\(name)") {
                     try Envelope(bytes: bytes).open(using: kek, context: context)
+                }
+            }
+        }
+    }
+
+    /// Envelopes sealed to recipients: every listed identity opens each valid vector; resealing
+    /// the listed stanzas with the listed data key and nonce gives the same bytes; the KEK stanza
+    /// re-derives from its nonce. The HPKE stanzas were made by Python `cryptography`, so opening
+    /// them is also a check against an independent HPKE implementation.
+    @Test func envelopesSealedToRecipients() throws {
+        let vectors = try Self.load("coffer_envelope_recipients_v1")
+        #expect(vectors.filter { $0["result"] as? String == "valid" }.count >= 3)
+        #expect(vectors.filter { $0["result"] as? String == "invalid" }.count >= 10)
+        for vector in vectors {
+            let json = vector["identities"] as! [String: Any]
+            var identities: [any Identity] = []
+            if let kekJSON = json["kek"] { identities.append(try Self.key(kekJSON)) }
+            if let x25519 = json["x25519PrivateKey"] {
+                identities.append(X25519Identity(privateKey: try Curve25519.KeyAgreement.PrivateKey(rawRepresentation: Self.bytes(x25519))))
+            }
+            if let seed = json["xwingSeed"] {
+                identities.append(XWingIdentity(privateKey: try XWingMLKEM768X25519.PrivateKey(seedRepresentation: Self.bytes(seed), publicKey: nil)))
+            }
+            #expect(!identities.isEmpty)
+            let context = EncryptionContext(vector["context"] as! [String: String])
+            let bytes = Self.bytes(vector["envelope"])
+            let name = vector["description"] as! String
+            if vector["result"] as? String == "valid" {
+                let plaintext = Self.bytes(vector["plaintext"])
+                for identity in identities {
+                    #expect(try Envelope(bytes: bytes).open(with: [identity], context: context) == plaintext, "\(name)")
+                }
+                #expect(try Envelope(text: vector["text"] as! String).bytes == bytes, "\(name)")
+                let stanzas = try (vector["stanzas"] as! [[String: Any]]).map {
+                    try RecipientStanza(kind: .init(rawValue: UInt8($0["type"] as! Int)), body: Self.bytes($0["body"]))
+                }
+                let dataKey = try DataKey(testVectorBytes: Self.bytes(vector["dataKey"]))
+                for case let kek as KeyEncryptionKey in identities {
+                    #expect(stanzas.contains(try kek.stanza(wrapping: dataKey, nonce: Self.bytes(vector["kekStanzaNonce"]))), "\(name)")
+                }
+                let threshold = vector["compressionThreshold"] as! Int
+                let options = EnvelopeOptions(
+                    algorithm: AEADAlgorithm(rawValue: UInt8(vector["algorithm"] as! Int))!,
+                    compression: threshold < 0 ? .disabled : .zlib(threshold: threshold))
+                let resealed = try Envelope.seal(
+                    plaintext, stanzas: stanzas, context: context, options: options, dataKey: dataKey, nonce: Self.bytes(vector["nonce"]))
+                #expect(resealed.bytes == bytes, "\(name)")
+            } else {
+                for identity in identities {
+                    #expect(throws: CofferCryptoError.authenticationFailed, "\(name)") {
+                        try Envelope(bytes: bytes).open(with: [identity], context: context)
+                    }
                 }
             }
         }
