@@ -21,7 +21,7 @@ import Foundation
 /// key's reference is this ring's name and that version.
 ///
 /// The ring is a value and does no I/O; ``KeyRingFile`` seals it for storage.
-public struct KeyRing: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+public struct KeyRing: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// The ring's name; every envelope it seals carries `name/version` in its header.
     public let name: KeyIdentifier
     /// How new envelopes are sealed and how often to rotate.
