@@ -61,6 +61,9 @@ struct RingCommand: ParsableCommand {
                 guard let algorithm = RingCommand.algorithms[algorithm] else {
                     throw CLIError("--algorithm must be one of \(RingCommand.algorithms.keys.sorted().joined(separator: ", "))", status: ExitStatus.usage)
                 }
+                if let compressionThreshold, !(0...KeyRingSettings.maximumCompressionThreshold).contains(compressionThreshold) {
+                    throw CLIError("--compression-threshold must be 0–\(KeyRingSettings.maximumCompressionThreshold) bytes", status: ExitStatus.usage)
+                }
                 if let rotationPeriod, !(1...36_500).contains(rotationPeriod) {
                     throw CLIError("--rotation-period must be 1–36500 days", status: ExitStatus.usage)
                 }
