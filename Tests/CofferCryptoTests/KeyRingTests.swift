@@ -274,3 +274,22 @@ import Testing
         }
     }
 }
+
+/// The ring as a stream recipient and identity.
+@Suite struct KeyRingStreamTests {
+    @Test func streamsSealToThePrimaryAndOpenWithAnyUsableVersion() throws {
+        var ring = try KeyRing.generate(name: try KeyIdentifier("files"), now: KeyRingTests.t0)
+        let plaintext = patternBytes(40_000)
+        let old = try CofferStream.seal(plaintext, to: [ring], context: ["f": "1"])
+        try ring.rotate(now: KeyRingTests.t0)
+        let new = try CofferStream.seal(plaintext, to: [ring], context: ["f": "1"])
+        #expect(try CofferStream.open(old, with: [ring], context: ["f": "1"]) == plaintext)
+        #expect(try CofferStream.open(new, with: [ring], context: ["f": "1"]) == plaintext)
+        try ring.setState(.disabled, for: .first)
+        #expect(throws: CofferCryptoError(.authenticationFailed)) { try CofferStream.open(old, with: [ring], context: ["f": "1"]) }
+        try ring.setState(.decryptOnly, for: .first)
+        #expect(try CofferStream.open(old, with: [ring], context: ["f": "1"]) == plaintext)
+        let other = try KeyRing.generate(name: try KeyIdentifier("other"), now: KeyRingTests.t0)
+        #expect(throws: CofferCryptoError(.authenticationFailed)) { try CofferStream.open(new, with: [other], context: ["f": "1"]) }
+    }
+}
