@@ -22,7 +22,7 @@ struct RingCommand: ParsableCommand {
             """,
         subcommands: [
             Create.self, Show.self, Rotate.self, SetState.self, Encrypt.self, Decrypt.self, Rewrap.self,
-            GenerateWrappingKey.self,
+            Reseal.self, GenerateWrappingKey.self,
         ])
 
     /// Standard input for the line-oriented subcommands is read whole, up to this size.
@@ -258,6 +258,45 @@ struct RingCommand: ParsableCommand {
                     out += Array(envelope.text.utf8) + [0x0A]
                 }
                 try RingCommand.writeStdout(out)
+            }
+        }
+    }
+
+    struct Reseal: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Re-encrypt a ring file under a new passphrase or wrapping key (the keys inside are unchanged).")
+
+        @Argument(help: "The ring file.") var file: String
+        @OptionGroup var unlock: RingUnlockOptions
+
+        @Option(name: .customLong("new-passphrase-file"), help: "The new passphrase, on the first line of this file (else asked on the terminal).")
+        var newPassphraseFile: String?
+
+        @Option(name: .customLong("new-wrapping-key-file"), help: "Protect the file with this wrapping key instead.")
+        var newWrappingKeyFile: String?
+
+        @Option(name: .customLong("work-factor"), help: "scrypt cost as log2(N) for a new passphrase (15–22; default 17).")
+        var workFactor: UInt8 = 17
+
+        func run() throws {
+            TemporaryFiles.shared.installSignalHandlers()
+            try runRing {
+                guard (15...22).contains(workFactor) else { throw CLIError("--work-factor must be 15–22", status: ExitStatus.usage) }
+                guard newPassphraseFile == nil || newWrappingKeyFile == nil else {
+                    throw CLIError("give either --new-passphrase-file or --new-wrapping-key-file, not both", status: ExitStatus.usage)
+                }
+                let protection: RingUnlockOptions.Protection
+                if let newWrappingKeyFile {
+                    protection = .wrappingKey(try RingUnlockOptions.readWrappingKey(newWrappingKeyFile))
+                } else if let newPassphraseFile {
+                    protection = .passphrase(try PassphraseInput.read(file: newPassphraseFile))
+                } else if let passphrase = try PassphraseInput.prompt("Enter the new passphrase for the key ring: ", confirm: true) {
+                    protection = .passphrase(passphrase)
+                } else {
+                    throw CLIError("no new passphrase entered", status: ExitStatus.invalidInput)
+                }
+                let name = try RingFileAccess.update(file, unlock: unlock, reseal: (protection, .scrypt(logN: workFactor, r: 8, p: 1))) { $0.name }
+                Terminal.printNote("re-encrypted key ring \(name) in \(file)")
             }
         }
     }

@@ -81,14 +81,20 @@ enum RingFileAccess {
     /// atomically (temporary file with mode 0600 in the same directory, fsync, rename, fsync of
     /// the directory). Two concurrent rotations therefore cannot both create "version N+1" with
     /// different keys and lose one, which would strand whatever was sealed under it.
-    static func update<Result>(_ path: String, unlock: RingUnlockOptions, _ change: (inout KeyRing) throws -> Result) throws -> Result {
+    ///
+    /// The file keeps its protection (and its scrypt cost) unless `reseal` gives a new one.
+    static func update<Result>(
+        _ path: String, unlock: RingUnlockOptions, reseal: (RingUnlockOptions.Protection, PasswordKDFParameters?)? = nil,
+        _ change: (inout KeyRing) throws -> Result
+    ) throws -> Result {
         let fd = try lockCurrentFile(path)
         defer { Glibc.close(fd) }  // closing releases the lock
         let loaded = try decrypt(
             try InputSource(fd: fd, name: path, size: nil).readAll(limit: maximumFileSize), path: path, unlock: unlock)
         var ring = loaded.ring
         let result = try change(&ring)
-        try write(ring, to: path, protection: loaded.protection, passphraseParameters: KeyRingFile.recordedPassphraseParameters(loaded.bytes), force: true)
+        let (protection, parameters) = reseal ?? (loaded.protection, KeyRingFile.recordedPassphraseParameters(loaded.bytes))
+        try write(ring, to: path, protection: protection, passphraseParameters: parameters, force: true)
         return result
     }
 

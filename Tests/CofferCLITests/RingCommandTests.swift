@@ -161,6 +161,27 @@ import Testing
         #expect(try work.entries() == ["wk", "j.ring"])
     }
 
+    /// Changing the passphrase, then moving to a wrapping key: the keys inside stay the same, so
+    /// envelopes sealed before still open, and the old secret no longer opens the file.
+    @Test func resealUnderANewPassphraseThenAWrappingKey() throws {
+        let work = try workspaceWithRing()
+        let sealed = try work.coffer("ring", "encrypt", "r.ring", "--passphrase-file", "pw", stdin: Array("keep me\n".utf8))
+        try work.write("pw2", "a brand new passphrase\n")
+        let changed = try work.coffer("ring", "reseal", "r.ring", "--passphrase-file", "pw", "--new-passphrase-file", "pw2", "--work-factor", "15")
+        #expect(changed.status == 0, "\(changed.stderr)")
+        #expect(try work.coffer("ring", "show", "r.ring", "--passphrase-file", "pw").status == 1)
+        let opened = try work.coffer("ring", "decrypt", "r.ring", "--passphrase-file", "pw2", stdin: sealed.stdout)
+        #expect(opened.status == 0 && opened.stdout == Array("keep me\n".utf8), "\(opened.stderr)")
+
+        #expect(try work.coffer("ring", "generate-wrapping-key", "-o", "wk").status == 0)
+        #expect(try work.coffer("ring", "reseal", "r.ring", "--passphrase-file", "pw2", "--new-wrapping-key-file", "wk").status == 0)
+        let viaKey = try work.coffer("ring", "decrypt", "r.ring", "--wrapping-key-file", "wk", stdin: sealed.stdout)
+        #expect(viaKey.status == 0 && viaKey.stdout == Array("keep me\n".utf8), "\(viaKey.stderr)")
+        #expect(try work.coffer("ring", "show", "r.ring", "--passphrase-file", "pw2").status == 1)
+        #expect(try mode(work, "r.ring") == 0o600)
+        #expect(try work.entries() == ["pw", "pw2", "wk", "r.ring"])
+    }
+
     @Test func createRefusesToOverwrite() throws {
         let work = try workspaceWithRing()
         let before = try work.read("r.ring")
