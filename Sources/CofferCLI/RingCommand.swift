@@ -74,6 +74,9 @@ struct RingCommand: ParsableCommand {
                 do { ringName = try KeyIdentifier(name) } catch {
                     throw CLIError("invalid ring name: use 1–128 of A–Z a–z 0–9 . _ -, starting with a letter or digit", status: ExitStatus.usage)
                 }
+                if let expected = unlock.expectedRing, expected != name {
+                    throw CLIError("--expect-ring \(expected) contradicts the name \(name)", status: ExitStatus.usage)
+                }
                 if !force && FileManager.default.fileExists(atPath: output) {
                     throw CLIError("\(output) already exists; use --force to overwrite it", status: ExitStatus.refused)
                 }

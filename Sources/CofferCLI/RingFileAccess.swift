@@ -14,6 +14,9 @@ struct RingUnlockOptions: ParsableArguments {
     @Option(name: .customLong("wrapping-key-file"), help: "Protect the ring file with this wrapping key (from coffer ring generate-wrapping-key) instead of a passphrase.")
     var wrappingKeyFile: String?
 
+    @Option(name: .customLong("expect-ring"), help: "Refuse the file unless it holds the ring with this name (guards against swapped files).")
+    var expectedRing: String?
+
     /// What protects a ring file, once loaded.
     enum Protection {
         case passphrase(Passphrase)
@@ -126,6 +129,9 @@ enum RingFileAccess {
         let name: KeyIdentifier
         do { name = try KeyRingFile.name(of: bytes) } catch {
             throw CLIError("\(path) is not a Coffer key ring file (create one with coffer ring create)", status: ExitStatus.invalidInput)
+        }
+        if let expected = unlock.expectedRing, expected != name.rawValue {
+            throw CLIError("\(path) holds key ring \(name), not \(expected)", status: ExitStatus.invalidInput)
         }
         let protection = try unlock.protection(creating: false)
         let unlocker: any Identity

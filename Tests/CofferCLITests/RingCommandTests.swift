@@ -182,6 +182,24 @@ import Testing
         #expect(try work.entries() == ["pw", "pw2", "wk", "r.ring"])
     }
 
+    /// `--expect-ring` pins the ring: a swapped file is refused, and so is a relabelled one
+    /// (the name is authenticated by the file's encryption context).
+    @Test func expectRingRefusesSwappedFiles() throws {
+        let work = try Workspace()
+        #expect(try work.coffer("ring", "generate-wrapping-key", "-o", "wk").status == 0)
+        #expect(try work.coffer("ring", "create", "orders", "-o", "orders.ring", "--wrapping-key-file", "wk").status == 0)
+        #expect(try work.coffer("ring", "create", "payments", "-o", "payments.ring", "--wrapping-key-file", "wk").status == 0)
+        let pinned = ["--wrapping-key-file", "wk", "--expect-ring", "orders"]
+        #expect(try CofferProcess.run(["ring", "show", "orders.ring"] + pinned, in: work.url).status == 0)
+        let swapped = try CofferProcess.run(["ring", "show", "payments.ring"] + pinned, in: work.url)
+        #expect(swapped.status == 2 && swapped.stderr.contains("holds key ring payments, not orders"))
+        let payments = try work.read("payments.ring")
+        let newline = payments.firstIndex(of: 0x0A)!
+        try work.write("relabelled.ring", Array("coffer-key-ring: orders".utf8) + payments[newline...])
+        let relabelled = try CofferProcess.run(["ring", "show", "relabelled.ring"] + pinned, in: work.url)
+        #expect(relabelled.status == 1 && relabelled.stderr.contains("cannot open key ring"))
+    }
+
     @Test func createRefusesToOverwrite() throws {
         let work = try workspaceWithRing()
         let before = try work.read("r.ring")
