@@ -9,15 +9,15 @@ struct RingCommand: ParsableCommand {
         commandName: "ring",
         abstract: "Create, rotate and use local key rings.",
         discussion: """
-            A key ring file holds every version of one named key, encrypted under a passphrase
-            (--passphrase-file, COFFER_RING_PASSPHRASE or the terminal) or a wrapping key
-            (--wrapping-key-file). The primary version encrypts; any active or decrypt-only
-            version decrypts what it encrypted. Rotation adds a version and makes it primary in
-            one step, so nothing ever becomes undecryptable. Files are written atomically with
+            A key ring file holds every version of one named key, encrypted under a passphrase \
+            (--passphrase-file, COFFER_RING_PASSPHRASE or the terminal) or a wrapping key \
+            (--wrapping-key-file). The primary version encrypts; any active or decrypt-only \
+            version decrypts what it encrypted. Rotation adds a version and makes it primary in \
+            one step, so nothing ever becomes undecryptable. Files are written atomically with \
             mode 0600, and concurrent changes to one ring file are serialised with a lock.
 
-            encrypt, decrypt and rewrap read standard input one line per item and write one line
-            per item; nothing is written unless every line succeeds. Envelopes use the text form
+            encrypt, decrypt and rewrap read standard input one line per item and write one line \
+            per item; nothing is written unless every line succeeds. Envelopes use the text form \
             coffer:v1:… (docs/FORMAT.md).
             """,
         subcommands: [
@@ -40,10 +40,10 @@ struct RingCommand: ParsableCommand {
         @Option(name: .customLong("algorithm"), help: "aes-256-gcm (default), chacha20-poly1305 or aes-256-gcm-siv.")
         var algorithm: String = "aes-256-gcm"
 
-        @Option(name: .customLong("compression-threshold"), help: "Compress plaintexts of at least BYTES bytes (default: never; see docs on CRIME/BREACH).")
+        @Option(name: .customLong("compression-threshold"), help: ArgumentHelp("Compress plaintexts of at least this many bytes (default: never; see docs on CRIME/BREACH).", valueName: "bytes"))
         var compressionThreshold: Int?
 
-        @Option(name: .customLong("rotation-period"), help: "Rotation is due DAYS days after the primary was created (shown by show).")
+        @Option(name: .customLong("rotation-period"), help: ArgumentHelp("Rotation is due this many days after the primary was created (shown by show).", valueName: "days"))
         var rotationPeriod: Int?
 
         @Option(name: .customLong("work-factor"), help: "scrypt cost as log2(N) for a passphrase-protected file (15–22; default 17).")
@@ -142,8 +142,8 @@ struct RingCommand: ParsableCommand {
             commandName: "set-state",
             abstract: "Set a version's state: active, decrypt-only, disabled or destroyed.",
             discussion: """
-                The primary must stay active (rotate first). disabled refuses all use but can be
-                undone; disable a version and watch for failures before destroying it. destroyed
+                The primary must stay active (rotate first). disabled refuses all use but can be \
+                undone; disable a version and watch for failures before destroying it. destroyed \
                 deletes the key bytes for good and needs --force.
                 """)
 
@@ -241,8 +241,8 @@ struct RingCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Move each envelope on standard input (one per line) to the primary version.",
             discussion: """
-                Only the wrapped data key changes; the payload is untouched and no context is
-                needed. Envelopes already under the primary are written unchanged. Rewrap before
+                Only the wrapped data key changes; the payload is untouched and no context is \
+                needed. Envelopes already under the primary are written unchanged. Rewrap before \
                 making an old version decrypt-only, disabled or destroyed.
                 """)
 
