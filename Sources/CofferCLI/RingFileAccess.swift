@@ -110,7 +110,9 @@ enum RingFileAccess {
         let recipient: any Recipient
         switch protection {
         case .passphrase(let passphrase):
-            recipient = try PassphraseRecipient(passphrase: passphrase, parameters: passphraseParameters ?? .defaultScrypt)
+            // A cost recorded by another writer that is below today's minimum is raised to the default.
+            let usable = passphraseParameters.flatMap { (try? $0.validateForNewData()) != nil ? $0 : nil }
+            recipient = try PassphraseRecipient(passphrase: passphrase, parameters: usable ?? .defaultScrypt)
         case .wrappingKey(let key):
             recipient = key
         }
