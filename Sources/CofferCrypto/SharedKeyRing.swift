@@ -5,8 +5,9 @@ import Foundation
 ///
 /// This is what makes rotation race-free inside a process. A sealer takes a snapshot and seals
 /// outside the lock; a rotation builds the next ring value (every old version plus the new
-/// primary) and swaps it in under the lock. An opener therefore always sees a ring at least as
-/// new as the one any envelope it is handed was sealed with, and rings only ever gain versions.
+/// primary) and swaps it in under the lock. Rings only ever gain versions, so an envelope sealed
+/// from any snapshot opens with every later one: within the process there is no moment at which
+/// a ciphertext already handed out cannot be opened.
 public final class SharedKeyRing: Sendable {
     // `Lock` serialises every access to `ring`; `nonisolated(unsafe)` only tells the compiler so.
     private let lock = Lock()
