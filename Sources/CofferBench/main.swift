@@ -93,7 +93,7 @@ let rawSeal = try measure("raw swift-crypto AES.GCM.seal, 16 KiB chunks", repeat
     }
 }
 // The same, split across all cores: the in-process ceiling for parallel sealing.
-let rawSealN = try measure("raw swift-crypto AES.GCM.seal, 16 KiB chunks, \(cores) threads", repeats: options.repeats) {
+let rawSealN = measure("raw swift-crypto AES.GCM.seal, 16 KiB chunks, \(cores) threads", repeats: options.repeats) {
     plaintext.withUnsafeBytes { buffer in
         nonisolated(unsafe) let all = buffer
         let chunks = all.count / chunk

@@ -34,5 +34,6 @@ enum ExitStatus {
         ENVIRONMENT
           COFFER_PASSPHRASE           passphrase for -p (encrypt/decrypt) and keygen
           COFFER_IDENTITY_PASSPHRASE  passphrase of encrypted identity files given with -i or -y
+          COFFER_RING_PASSPHRASE      passphrase of key ring files (coffer ring)
         """
 }

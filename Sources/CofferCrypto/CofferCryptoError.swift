@@ -28,6 +28,9 @@ public struct CofferCryptoError: Error, Hashable, Sendable, CustomStringConverti
             case internalFailure = "internal_failure"
             case tokenExpired = "token_expired"
             case tokenNotYetValid = "token_not_yet_valid"
+            case keyVersionUnavailable = "key_version_unavailable"
+            case keyStateChangeRefused = "key_state_change_refused"
+            case invalidKeyRing = "invalid_key_ring"
         }
 
         fileprivate let value: Value
@@ -60,6 +63,16 @@ public struct CofferCryptoError: Error, Hashable, Sendable, CustomStringConverti
         /// A signed token is authentic but issued further in the future than the clock-skew
         /// tolerance allows (a signer's clock is wrong). Never thrown before the MAC is verified.
         public static let tokenNotYetValid = Code(value: .tokenNotYetValid)
+        /// A ciphertext names a version of this key ring that exists but is disabled or
+        /// destroyed. Decided from the ciphertext's public header and the ring's states alone,
+        /// before any key is used, so it reveals nothing about the ciphertext's integrity (see
+        /// ``KeyRing/open(_:context:limits:)``).
+        public static let keyVersionUnavailable = Code(value: .keyVersionUnavailable)
+        /// A key ring refused a state change: the primary must stay active, and a destroyed
+        /// version stays destroyed.
+        public static let keyStateChangeRefused = Code(value: .keyStateChangeRefused)
+        /// A serialized key ring is malformed, non-canonical or of an unknown version.
+        public static let invalidKeyRing = Code(value: .invalidKeyRing)
 
         /// The stable string form, for example `authentication_failed`.
         public var description: String { value.rawValue }
@@ -94,6 +107,9 @@ public struct CofferCryptoError: Error, Hashable, Sendable, CustomStringConverti
         case .internalFailure: message = "internal cryptographic failure"
         case .tokenExpired: message = "the token is authentic but has expired"
         case .tokenNotYetValid: message = "the token is authentic but issued in the future beyond the clock-skew tolerance"
+        case .keyVersionUnavailable: message = "the key version the ciphertext names is disabled or destroyed"
+        case .keyStateChangeRefused: message = "key state change refused"
+        case .invalidKeyRing: message = "invalid key ring"
         }
         if let detail { return "\(code): \(message) (\(detail))" }
         return "\(code): \(message)"

@@ -1,4 +1,4 @@
-// coffer-vectors: writes docs/vectors/coffer_envelope_v1.json and coffer_stream_v1.json.
+// coffer-vectors: writes docs/vectors/coffer_envelope_v1.json, coffer_stream_v1.json and coffer_key_ring_v1.json.
 //
 //   swift run coffer-vectors docs/vectors
 //
@@ -259,3 +259,4 @@ try write(
     "coffer_envelope_recipients_v1", recipientVectors,
     notes: "docs/FORMAT.md, Format 1, recipient form. Hex strings; stanza bodies are inputs (HPKE ones minted by Python cryptography); 'compressionThreshold' -1 means compression disabled.")
 try write("coffer_stream_v1", streamVectors, notes: "docs/FORMAT.md, Format 2. Stanza nonces are listed in recipient order.")
+try write("coffer_key_ring_v1", keyRingVectors(), notes: "docs/FORMAT.md, Key ring file: serialized rings. Hex strings; -1 means the setting is off; a destroyed version's key is empty.")
