@@ -41,8 +41,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 echo "== building coffer (release)" >&2
-swift build -c release --product coffer >&2
-coffer="$(swift build -c release --show-bin-path)/coffer"
+swift build -c release --static-swift-stdlib --product coffer >&2
+coffer="$(swift build -c release --static-swift-stdlib --show-bin-path)/coffer"
 
 work="${BENCH_DIR:-$(mktemp -d /tmp/coffer-bench.XXXXXX)}"
 mkdir -p "$work"

@@ -26,6 +26,9 @@ struct DecryptCommand: ParsableCommand {
     @Option(name: .customLong("identity-passphrase-file"), help: "The passphrase of the identity files, on the first line of this file.")
     var identityPassphraseFile: String?
 
+    @Option(name: .customLong("identity-wrapping-key-file"), help: "The wrapping key of identity files made with keygen --wrapping-key-file.")
+    var identityWrappingKeyFile: String?
+
     @Flag(name: [.customShort("p"), .customLong("passphrase")], help: "Decrypt with a passphrase (asked on the terminal, or from COFFER_PASSPHRASE).")
     var usePassphrase = false
 
@@ -81,7 +84,7 @@ struct DecryptCommand: ParsableCommand {
     private func identities(for header: StreamHeader) throws -> [any Identity] {
         var identities: [any Identity] = []
         for file in identityFiles {
-            identities += try KeyFiles.identities(file: file, passphraseFile: identityPassphraseFile) as [any Identity]
+            identities += try KeyFiles.identities(file: file, passphraseFile: identityPassphraseFile, wrappingKeyFile: identityWrappingKeyFile) as [any Identity]
         }
         let hasPassphraseStanza = header.stanzas.contains { $0.kind == .passphrase }
         if usePassphrase || passphraseFile != nil || (identityFiles.isEmpty && hasPassphraseStanza) {

@@ -35,5 +35,10 @@ enum ExitStatus {
           COFFER_PASSPHRASE           passphrase for -p (encrypt/decrypt) and keygen
           COFFER_IDENTITY_PASSPHRASE  passphrase of encrypted identity files given with -i or -y
           COFFER_RING_PASSPHRASE      passphrase of key ring files (coffer ring)
+          COFFER_IDENTITY_WRAPPING_KEY_FILE
+                                      wrapping key file for identity files made with
+                                      keygen --wrapping-key-file
+          COFFER_FERNET_KEYS          Fernet keys for coffer fernet (comma-separated, first encrypts)
+          COFFER_TOKEN_KEYS           signing keys for coffer token (ID:KEY entries)
         """
 }

@@ -57,25 +57,39 @@ enum KeyFiles {
     }
 
     /// Reads and decrypts an identity file. Identity files are always encrypted (Coffer never
-    /// writes private keys in clear); the passphrase comes from `passphraseFile`,
-    /// `COFFER_IDENTITY_PASSPHRASE` or the terminal.
-    static func identities(file path: String, passphraseFile: String?) throws -> [any KeyPairIdentity] {
+    /// writes private keys in clear), under a passphrase or a wrapping key; the header says which,
+    /// so only the secret the file uses is asked for. The passphrase comes from `passphraseFile`,
+    /// `COFFER_IDENTITY_PASSPHRASE` or the terminal; the wrapping key from `wrappingKeyFile` or the
+    /// file named by `COFFER_IDENTITY_WRAPPING_KEY_FILE`.
+    static func identities(file path: String, passphraseFile: String?, wrappingKeyFile: String? = nil) throws -> [any KeyPairIdentity] {
         let input = try InputSource.open(path)
         defer { input.close() }
         let bytes = try input.readAll(limit: maximumFileSize)
-        guard IdentityFile.isEncrypted(bytes) else {
+        guard IdentityFile.isEncrypted(bytes), let protection = IdentityFile.protection(of: bytes) else {
             throw CLIError(
                 "identity file \(path) is not an encrypted Coffer identity file (create one with coffer keygen)",
                 status: ExitStatus.invalidInput)
         }
-        let passphrase = try PassphraseInput.forDecryption(
-            file: passphraseFile, environment: PassphraseInput.identityEnvironmentVariable,
-            prompt: "Enter passphrase for identity file \(path): ")
+        var unlockers: [any Identity] = []
+        let wrappingKeyPath = wrappingKeyFile ?? ProcessInfo.processInfo.environment[WrappingKeyInput.identityEnvironmentVariable].flatMap { $0.isEmpty ? nil : $0 }
+        if protection.contains(.keyEncryptionKey) {
+            guard let wrappingKeyPath else {
+                throw CLIError(
+                    "identity file \(path) is protected by a wrapping key: give --identity-wrapping-key-file or set \(WrappingKeyInput.identityEnvironmentVariable)",
+                    status: ExitStatus.usage)
+            }
+            unlockers.append(try WrappingKeyInput.read(file: wrappingKeyPath))
+        }
+        if protection.contains(.passphrase) && unlockers.isEmpty {
+            unlockers.append(PassphraseIdentity(passphrase: try PassphraseInput.forDecryption(
+                file: passphraseFile, environment: PassphraseInput.identityEnvironmentVariable,
+                prompt: "Enter passphrase for identity file \(path): ")))
+        }
         do {
-            return try IdentityFile.open(bytes, with: [PassphraseIdentity(passphrase: passphrase)])
+            return try IdentityFile.open(bytes, with: unlockers)
         } catch let error as CofferCryptoError where error.code == .authenticationFailed {
             throw CLIError(
-                "cannot open identity file \(path): wrong passphrase, or not an identity file",
+                "cannot open identity file \(path): wrong passphrase or wrapping key, or not an identity file",
                 status: ExitStatus.decryptionFailed)
         }
     }

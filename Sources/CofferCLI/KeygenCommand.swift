@@ -13,9 +13,11 @@ struct KeygenCommand: ParsableCommand {
         commandName: "keygen",
         abstract: "Generate an identity (private key) and print its recipient (public key).",
         discussion: """
-            The identity file is always encrypted, with a passphrase (asked on the terminal, or from
-            --passphrase-file or COFFER_PASSPHRASE; an empty answer generates one). The recipient
-            is printed on standard error, or on standard output with -y.
+            The identity file is always encrypted: with a passphrase (asked on the terminal, or from
+            --passphrase-file or COFFER_PASSPHRASE; an empty answer generates one), or with a
+            wrapping key (--wrapping-key-file, from `coffer wrapping-key generate`), which opens
+            without scrypt's cost — the choice for services and scripts. The recipient is printed
+            on standard error, or on standard output with -y.
 
             With -y IDENTITY_FILE, prints the recipients of an existing identity file instead.
             """)
@@ -34,6 +36,9 @@ struct KeygenCommand: ParsableCommand {
     @Option(name: .customLong("passphrase-file"), help: "Protect the identity file with the passphrase on the first line of this file.")
     var passphraseFile: String?
 
+    @Option(name: .customLong("wrapping-key-file"), help: "Protect the identity file with this wrapping key instead of a passphrase.")
+    var wrappingKeyFile: String?
+
     @Option(name: .customLong("work-factor"), help: "scrypt cost as log2(N) for the identity file (15–22; default 17).")
     var workFactor: UInt8 = 17
 
@@ -42,6 +47,9 @@ struct KeygenCommand: ParsableCommand {
 
     @Option(name: .customLong("identity-passphrase-file"), help: "With -y: the identity file's passphrase, on the first line of this file.")
     var identityPassphraseFile: String?
+
+    @Option(name: .customLong("identity-wrapping-key-file"), help: "With -y: the identity file's wrapping key.")
+    var identityWrappingKeyFile: String?
 
     @Flag(name: .customLong("pem"), help: "Print recipients as PEM public keys.")
     var pem = false
@@ -55,7 +63,7 @@ struct KeygenCommand: ParsableCommand {
     }
 
     private func printRecipients() throws {
-        let identities = try KeyFiles.identities(file: identityFile!, passphraseFile: identityPassphraseFile)
+        let identities = try KeyFiles.identities(file: identityFile!, passphraseFile: identityPassphraseFile, wrappingKeyFile: identityWrappingKeyFile)
         let out = try OutputTarget.open(nil, force: true, mode: 0, applyUmask: false)
         for identity in identities {
             let recipient = identity.publicRecipient
@@ -77,11 +85,18 @@ struct KeygenCommand: ParsableCommand {
         }
         let out = try OutputTarget.open(output, force: force, mode: 0o600, applyUmask: false)
         do {
-            let passphrase = try PassphraseInput.forEncryption(file: passphraseFile)
+            let protection: any Recipient
+            if let wrappingKeyFile {
+                guard passphraseFile == nil else {
+                    throw CLIError("give either --passphrase-file or --wrapping-key-file, not both", status: ExitStatus.usage)
+                }
+                protection = try WrappingKeyInput.read(file: wrappingKeyFile)
+            } else {
+                let passphrase = try PassphraseInput.forEncryption(file: passphraseFile)
+                protection = try PassphraseRecipient(passphrase: passphrase, parameters: .scrypt(logN: workFactor, r: 8, p: 1))
+            }
             let created = Date().formatted(.iso8601)
-            let file = try IdentityFile.seal(
-                [identity], comments: ["created: \(created)", "type: \(type.rawValue)"],
-                to: [PassphraseRecipient(passphrase: passphrase, parameters: .scrypt(logN: workFactor, r: 8, p: 1))])
+            let file = try IdentityFile.seal([identity], comments: ["created: \(created)", "type: \(type.rawValue)"], to: [protection])
             try out.write(file)
             try out.commit()
         } catch {

@@ -27,7 +27,7 @@ struct RingCommand: ParsableCommand {
             """,
         subcommands: [
             Create.self, Show.self, Rotate.self, SetState.self, Encrypt.self, Decrypt.self, Rewrap.self,
-            Reseal.self, GenerateWrappingKey.self,
+            Reseal.self,
         ])
 
     /// Standard input for the line-oriented subcommands is read whole, up to this size.
@@ -295,7 +295,7 @@ struct RingCommand: ParsableCommand {
                 }
                 let protection: RingUnlockOptions.Protection
                 if let newWrappingKeyFile {
-                    protection = .wrappingKey(try RingUnlockOptions.readWrappingKey(newWrappingKeyFile))
+                    protection = .wrappingKey(try WrappingKeyInput.read(file: newWrappingKeyFile))
                 } else if let newPassphraseFile {
                     protection = .passphrase(try PassphraseInput.read(file: newPassphraseFile))
                 } else if let passphrase = try PassphraseInput.prompt("Enter the new passphrase for the key ring: ", confirm: true) {
@@ -305,32 +305,6 @@ struct RingCommand: ParsableCommand {
                 }
                 let name = try RingFileAccess.update(file, unlock: unlock, reseal: (protection, .scrypt(logN: workFactor, r: 8, p: 1))) { $0.name }
                 Terminal.printNote("re-encrypted key ring \(name) in \(file)")
-            }
-        }
-    }
-
-    struct GenerateWrappingKey: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "generate-wrapping-key",
-            abstract: "Write a new random wrapping key (for --wrapping-key-file) to a file with mode 0600.",
-            discussion: "The file is the key itself: keep it where the deployment keeps its root secrets.")
-
-        @Option(name: [.customShort("o"), .customLong("output")], help: "The key file to create (mode 0600).") var output: String
-        @Flag(name: .customLong("force"), help: "Replace an existing file.") var force = false
-
-        func run() throws {
-            TemporaryFiles.shared.installSignalHandlers()
-            try runRing {
-                var text = Array((KeyRingWrappingKey.text(of: KeyRingWrappingKey.generate()) + "\n").utf8)
-                defer { _ = text.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0) } }
-                let out = try OutputTarget.open(output, force: force, mode: 0o600, applyUmask: false)
-                do {
-                    try out.write(text)
-                    try out.commit()
-                } catch {
-                    out.abandon()
-                    throw error
-                }
             }
         }
     }

@@ -16,7 +16,7 @@ struct RingUnlockOptions: ParsableArguments {
     @Option(name: .customLong("passphrase-file"), help: "The ring file's passphrase, on the first line of this file (else COFFER_RING_PASSPHRASE, else the terminal).")
     var passphraseFile: String?
 
-    @Option(name: .customLong("wrapping-key-file"), help: "Protect the ring file with this wrapping key (from coffer ring generate-wrapping-key) instead of a passphrase.")
+    @Option(name: .customLong("wrapping-key-file"), help: "Protect the ring file with this wrapping key (from coffer wrapping-key generate) instead of a passphrase.")
     var wrappingKeyFile: String?
 
     @Option(name: .customLong("expect-ring"), help: "Refuse the file unless it holds the ring with this name (guards against swapped files).")
@@ -33,7 +33,7 @@ struct RingUnlockOptions: ParsableArguments {
             guard passphraseFile == nil else {
                 throw CLIError("give either --passphrase-file or --wrapping-key-file, not both", status: ExitStatus.usage)
             }
-            return .wrappingKey(try Self.readWrappingKey(wrappingKeyFile))
+            return .wrappingKey(try WrappingKeyInput.read(file: wrappingKeyFile))
         }
         if let passphraseFile { return .passphrase(try PassphraseInput.read(file: passphraseFile)) }
         if let passphrase = try PassphraseInput.environment(Self.environmentVariable) { return .passphrase(passphrase) }
@@ -49,18 +49,6 @@ struct RingUnlockOptions: ParsableArguments {
             throw CLIError("no passphrase entered", status: ExitStatus.invalidInput)
         }
         return .passphrase(passphrase)
-    }
-
-    static func readWrappingKey(_ path: String) throws -> KeyEncryptionKey {
-        let input = try InputSource.open(path)
-        defer { input.close() }
-        var bytes = try input.readAll(limit: 4096)
-        defer { _ = bytes.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0) } }
-        do {
-            return try KeyRingWrappingKey.parse(String(decoding: bytes, as: UTF8.self))
-        } catch {
-            throw CLIError("wrapping key file \(path) does not hold a valid wrapping key", status: ExitStatus.invalidInput)
-        }
     }
 }
 

@@ -71,6 +71,17 @@ public enum IdentityFile {
         return try parse(plain)
     }
 
+    /// The kinds of stanza protecting an identity file — passphrase (`0x02`) or wrapping key
+    /// (`0x01`) — read from its header without decrypting anything, so a caller asks for the
+    /// right secret (and never prompts for a passphrase the file does not use). `nil` when the
+    /// bytes are not an encrypted file.
+    public static func protection(of bytes: [UInt8]) -> Set<RecipientStanza.Kind>? {
+        guard let binary = Armor.isArmored(bytes.prefix(16)) ? try? Armor.decode(bytes) : bytes,
+            let peeked = try? StreamHeader.peek(Array(binary.prefix(StreamHeader.maximumByteCount)))
+        else { return nil }
+        return Set(peeked.header.stanzas.map(\.kind))
+    }
+
     /// Whether `prefix` looks like a Coffer-encrypted file (armored or binary) at all.
     public static func isEncrypted(_ prefix: [UInt8]) -> Bool {
         Armor.isArmored(prefix.prefix(16)) || { if case .stream = CofferFormat.detect(prefix) { true } else { false } }()

@@ -5,7 +5,7 @@
 /// ```
 /// The stream (Format 2, armored) holds the ring's serialized form and is encrypted to a
 /// passphrase (``PassphraseRecipient``) or a wrapping key (a ``KeyEncryptionKey``, see
-/// ``KeyRingWrappingKey``) — exactly how ``IdentityFile`` stores private keys, so no new
+/// ``WrappingKey``) — exactly how ``IdentityFile`` stores private keys, so no new
 /// cryptography is involved. Its encryption context is
 /// `coffer.content = key-ring, coffer.key-ring = <name>`:
 /// - an identity file or an ordinary encrypted file cannot be passed off as a ring, nor a ring

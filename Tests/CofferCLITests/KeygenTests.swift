@@ -35,4 +35,42 @@ import Testing
         #expect(try work.read("existing") == Array("precious".utf8))
         #expect(try work.entries() == ["existing"])
     }
+
+    @Test func wrappingKeyProtectedIdentities() throws {
+        let work = try Workspace()
+        #expect(try work.coffer("wrapping-key", "generate", "-o", "wk").status == 0)
+        #expect(try work.coffer("wrapping-key", "generate", "-o", "other").status == 0)
+        let wrapping = String(decoding: try work.read("wk"), as: UTF8.self)
+        #expect(wrapping.hasPrefix("COFFER-WRAPPING-KEY-") && wrapping.hasSuffix("\n"))
+        var info = stat()
+        #expect(stat(work.path("wk"), &info) == 0 && info.st_mode & 0o777 == 0o600)
+
+        let made = try work.coffer("keygen", "--wrapping-key-file", "wk", "-o", "id")
+        #expect(made.status == 0, "\(made.stderr)")
+        let recipient = String(made.stderr.split(separator: "\n").first { $0.hasPrefix("Public key: ") }!.dropFirst("Public key: ".count))
+        let text = String(decoding: try work.read("id"), as: UTF8.self)
+        #expect(text.hasPrefix("-----BEGIN COFFER ENCRYPTED FILE-----") && !text.contains("COFFER-IDENTITY"))
+
+        let sealed = try work.coffer("encrypt", "-r", recipient, stdin: Array("for services".utf8))
+        // Opens with the wrapping key from the option or the environment; no passphrase asked.
+        let byOption = try work.coffer("decrypt", "-i", "id", "--identity-wrapping-key-file", "wk", stdin: sealed.stdout)
+        #expect(byOption.status == 0 && byOption.stdout == Array("for services".utf8), "\(byOption.stderr)")
+        let byEnvironment = try work.coffer("decrypt", "-i", "id", stdin: sealed.stdout, environment: ["COFFER_IDENTITY_WRAPPING_KEY_FILE": work.path("wk")])
+        #expect(byEnvironment.status == 0 && byEnvironment.stdout == Array("for services".utf8))
+        #expect(String(decoding: try work.coffer("keygen", "-y", "id", "--identity-wrapping-key-file", "wk").stdout, as: UTF8.self) == recipient + "\n")
+        // Missing, wrong or malformed wrapping keys: clear errors, no output.
+        let missing = try work.coffer("decrypt", "-i", "id", stdin: sealed.stdout)
+        #expect(missing.status == 64 && missing.stderr.contains("protected by a wrapping key") && missing.stdout.isEmpty)
+        let wrong = try work.coffer("decrypt", "-i", "id", "--identity-wrapping-key-file", "other", stdin: sealed.stdout)
+        #expect(wrong.status == 1 && wrong.stderr.contains("cannot open identity file") && wrong.stdout.isEmpty)
+        var typo = Array(wrapping.utf8)
+        typo[25] = typo[25] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+        try work.write("typo", typo)
+        let malformed = try work.coffer("decrypt", "-i", "id", "--identity-wrapping-key-file", "typo", stdin: sealed.stdout)
+        #expect(malformed.status == 2 && malformed.stderr.contains("does not hold a valid wrapping key") && !malformed.stderr.contains("COFFER-WRAPPING-KEY-"))
+        // The passphrase and wrapping-key options exclude each other.
+        try work.write("pass", "x\n")
+        #expect(try work.coffer("keygen", "--wrapping-key-file", "wk", "--passphrase-file", "pass", "-o", "id2").status == 64)
+        #expect(!work.exists("id2"))
+    }
 }

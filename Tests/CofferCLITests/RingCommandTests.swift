@@ -113,7 +113,7 @@ import Testing
 
     @Test func wrappingKeyFiles() throws {
         let work = try Workspace()
-        #expect(try work.coffer("ring", "generate-wrapping-key", "-o", "wk").status == 0)
+        #expect(try work.coffer("wrapping-key", "generate", "-o", "wk").status == 0)
         #expect(try mode(work, "wk") == 0o600)
         #expect(String(decoding: try work.read("wk"), as: UTF8.self).hasPrefix("COFFER-WRAPPING-KEY-"))
         let created = try work.coffer("ring", "create", "payments", "-o", "p.ring", "--wrapping-key-file", "wk", "--algorithm", "chacha20-poly1305")
@@ -126,7 +126,7 @@ import Testing
         let asLines = try work.coffer("ring", "decrypt", "p.ring", "--wrapping-key-file", "wk", stdin: sealed.stdout)
         #expect(asLines.status == 2 && asLines.stderr.contains("--whole"))
 
-        #expect(try work.coffer("ring", "generate-wrapping-key", "-o", "other").status == 0)
+        #expect(try work.coffer("wrapping-key", "generate", "-o", "other").status == 0)
         let wrongKey = try work.coffer("ring", "show", "p.ring", "--wrapping-key-file", "other")
         #expect(wrongKey.status == 1 && wrongKey.stderr.contains("cannot open key ring"))
         let passphraseInstead = try work.coffer("ring", "show", "p.ring", environment: ["COFFER_RING_PASSPHRASE": "anything"])
@@ -141,7 +141,7 @@ import Testing
     /// none is lost.
     @Test func concurrentRotationsAreSerialised() async throws {
         let work = try Workspace()
-        #expect(try work.coffer("ring", "generate-wrapping-key", "-o", "wk").status == 0)
+        #expect(try work.coffer("wrapping-key", "generate", "-o", "wk").status == 0)
         #expect(try work.coffer("ring", "create", "jobs", "-o", "j.ring", "--wrapping-key-file", "wk").status == 0)
         let url = work.url
         let outputs = try await withThrowingTaskGroup(of: String.self) { group in
@@ -173,7 +173,7 @@ import Testing
         let opened = try work.coffer("ring", "decrypt", "r.ring", "--passphrase-file", "pw2", stdin: sealed.stdout)
         #expect(opened.status == 0 && opened.stdout == Array("keep me\n".utf8), "\(opened.stderr)")
 
-        #expect(try work.coffer("ring", "generate-wrapping-key", "-o", "wk").status == 0)
+        #expect(try work.coffer("wrapping-key", "generate", "-o", "wk").status == 0)
         #expect(try work.coffer("ring", "reseal", "r.ring", "--passphrase-file", "pw2", "--new-wrapping-key-file", "wk").status == 0)
         let viaKey = try work.coffer("ring", "decrypt", "r.ring", "--wrapping-key-file", "wk", stdin: sealed.stdout)
         #expect(viaKey.status == 0 && viaKey.stdout == Array("keep me\n".utf8), "\(viaKey.stderr)")
@@ -186,7 +186,7 @@ import Testing
     /// (the name is authenticated by the file's encryption context).
     @Test func expectRingRefusesSwappedFiles() throws {
         let work = try Workspace()
-        #expect(try work.coffer("ring", "generate-wrapping-key", "-o", "wk").status == 0)
+        #expect(try work.coffer("wrapping-key", "generate", "-o", "wk").status == 0)
         #expect(try work.coffer("ring", "create", "orders", "-o", "orders.ring", "--wrapping-key-file", "wk").status == 0)
         #expect(try work.coffer("ring", "create", "payments", "-o", "payments.ring", "--wrapping-key-file", "wk").status == 0)
         let pinned = ["--wrapping-key-file", "wk", "--expect-ring", "orders"]

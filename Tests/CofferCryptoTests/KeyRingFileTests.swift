@@ -34,10 +34,10 @@ import Testing
     }
 
     @Test func wrappingKeyFileOpensOnlyWithThatKey() throws {
-        let wrappingKey = KeyRingWrappingKey.generate()
+        let wrappingKey = WrappingKey.generate()
         let file = try KeyRingFile.seal(Self.orders, to: [wrappingKey])
         #expect(try KeyRingFile.open(file, with: [wrappingKey], expectedName: Self.orders.name) == Self.orders)
-        #expect(throws: CofferCryptoError(.authenticationFailed)) { try KeyRingFile.open(file, with: [KeyRingWrappingKey.generate()]) }
+        #expect(throws: CofferCryptoError(.authenticationFailed)) { try KeyRingFile.open(file, with: [WrappingKey.generate()]) }
         #expect(throws: CofferCryptoError(.authenticationFailed)) { try KeyRingFile.open(file, with: [PassphraseIdentity(passphrase: Self.passphrase)]) }
         #expect(KeyRingFile.recordedPassphraseParameters(file) == nil)
     }
@@ -45,7 +45,7 @@ import Testing
     /// A file is bound to its ring's name: it opens only as that ring, and relabelling it (to
     /// pass one ring's file off as another's under the same key) fails authentication.
     @Test func fileOpensOnlyForItsRingName() throws {
-        let wrappingKey = KeyRingWrappingKey.generate()
+        let wrappingKey = WrappingKey.generate()
         let file = try KeyRingFile.seal(Self.orders, to: [wrappingKey])
         #expect(throws: CofferCryptoError(.authenticationFailed)) {
             try KeyRingFile.open(file, with: [wrappingKey], expectedName: try KeyIdentifier("payments"))
@@ -60,7 +60,7 @@ import Testing
 
     /// Other Coffer files under the same key are not rings, and a ring file is not an identity file.
     @Test func contentTypeIsBound() throws {
-        let wrappingKey = KeyRingWrappingKey.generate()
+        let wrappingKey = WrappingKey.generate()
         let label = Array("coffer-key-ring: orders\n".utf8)
         let ordinary = label + Armor.encode(try CofferStream.seal(Self.orders.encoded(), to: [wrappingKey]))
         #expect(throws: CofferCryptoError(.authenticationFailed)) { try KeyRingFile.open(ordinary, with: [wrappingKey]) }
@@ -72,7 +72,7 @@ import Testing
     /// An authentic file whose contents name another ring (only a key holder can make one) is
     /// an invalid ring, not a silent load of the wrong ring.
     @Test func ringInsideMustMatchTheLabel() throws {
-        let wrappingKey = KeyRingWrappingKey.generate()
+        let wrappingKey = WrappingKey.generate()
         let payments = try Self.sampleRing(name: "payments")
         let stream = try CofferStream.seal(payments.encoded(), to: [wrappingKey], context: KeyRingFile.context(for: Self.orders.name))
         let forged = Array("coffer-key-ring: orders\n".utf8) + Armor.encode(stream)
@@ -86,11 +86,11 @@ import Testing
     ])
     func malformedLabelsAreNotRingFiles(text: String) throws {
         #expect(throws: CofferCryptoError(.invalidKeyRing)) { try KeyRingFile.name(of: Array(text.utf8)) }
-        #expect(throws: CofferCryptoError(.invalidKeyRing)) { try KeyRingFile.open(Array(text.utf8), with: [KeyRingWrappingKey.generate()]) }
+        #expect(throws: CofferCryptoError(.invalidKeyRing)) { try KeyRingFile.open(Array(text.utf8), with: [WrappingKey.generate()]) }
     }
 
     @Test func tamperedArmorFailsAuthentication() throws {
-        let wrappingKey = KeyRingWrappingKey.generate()
+        let wrappingKey = WrappingKey.generate()
         let file = try KeyRingFile.seal(Self.orders, to: [wrappingKey])
         let newline = file.firstIndex(of: 0x0A)!
         var sawFailure = 0
@@ -105,16 +105,16 @@ import Testing
     }
 
     @Test func wrappingKeyTextRoundTripsAndCatchesTypos() throws {
-        let key = KeyRingWrappingKey.generate()
-        let text = KeyRingWrappingKey.text(of: key)
+        let key = WrappingKey.generate()
+        let text = WrappingKey.text(of: key)
         #expect(text.hasPrefix("COFFER-WRAPPING-KEY-"))
-        #expect(try KeyRingWrappingKey.parse(text + "\n") == key)
-        #expect(key.reference == KeyRingWrappingKey.reference)
+        #expect(try WrappingKey.parse(text + "\n") == key)
+        #expect(key.reference == WrappingKey.reference)
         var typo = Array(text)
         typo[30] = typo[30] == "A" ? "B" : "A"
-        #expect(throws: CofferCryptoError(.invalidParameter)) { try KeyRingWrappingKey.parse(String(typo)) }
-        #expect(throws: CofferCryptoError(.invalidParameter)) { try KeyRingWrappingKey.parse(String(text.dropLast())) }
-        #expect(throws: CofferCryptoError(.invalidParameter)) { try KeyRingWrappingKey.parse("COFFER-IDENTITY-X25519-" + text.dropFirst(20)) }
+        #expect(throws: CofferCryptoError(.invalidParameter)) { try WrappingKey.parse(String(typo)) }
+        #expect(throws: CofferCryptoError(.invalidParameter)) { try WrappingKey.parse(String(text.dropLast())) }
+        #expect(throws: CofferCryptoError(.invalidParameter)) { try WrappingKey.parse("COFFER-IDENTITY-X25519-" + text.dropFirst(20)) }
         #expect(!"\(key)".contains(text.dropFirst(20).prefix(16)))
     }
 }

@@ -4,8 +4,8 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// A key-encryption key that protects ``KeyRingFile``s instead of a passphrase, in a one-line,
-/// checksummed text form for key files:
+/// A key-encryption key that protects secret files — ``KeyRingFile``s and ``IdentityFile``s —
+/// instead of a passphrase, in a one-line, checksummed text form for key files:
 ///
 /// ```
 /// COFFER-WRAPPING-KEY- || base64url(key (32) || checksum (4))      (see KeyText)
@@ -13,11 +13,18 @@ import Foundation
 /// The text is the key itself, so it belongs where the deployment keeps its root secrets (a
 /// secrets manager, systemd credentials, a file readable only by the service); Coffer writes it
 /// with mode 0600. Every wrapping key has the same reference, ``reference``, which is what the
-/// ring file's key-encryption-key stanza records, so one wrapping key may protect many rings
-/// (each file is still bound to its own ring name by its encryption context).
-public enum KeyRingWrappingKey {
-    /// `coffer-key-ring-wrapping-key/v1`.
-    public static let reference = try! KeyReference("coffer-key-ring-wrapping-key", version: 1)
+/// protected file's key-encryption-key stanza records, so one wrapping key may protect many
+/// files (each is still bound to what it is — ring name, identity file — by its encryption
+/// context, so files cannot be swapped for one another).
+///
+/// Why a wrapping key at all, when a passphrase works: scrypt is slow and memory-hungry by
+/// design (128 MiB and a third of a second at the default cost), which is right for a human
+/// secret and wrong for a service or script that opens its identity on every run. A wrapping key
+/// is full-entropy, so opening with it costs one AES-GCM-SIV unwrap, and it can live apart from
+/// the file it protects (identity file in a backup, wrapping key in the secrets manager).
+public enum WrappingKey {
+    /// `coffer-wrapping-key/v1`.
+    public static let reference = try! KeyReference("coffer-wrapping-key", version: 1)
     static let textPrefix = "COFFER-WRAPPING-KEY-"
 
     /// A new random wrapping key from the system CSPRNG.
