@@ -48,7 +48,7 @@ struct FernetCommand: ParsableCommand {
     }
 
     struct Encrypt: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "encrypt", 
             abstract: "Encrypt each input line (or the whole input with --whole) into one token per line.")
 
         @OptionGroup var keys: FernetKeyOptions
@@ -73,7 +73,7 @@ struct FernetCommand: ParsableCommand {
     }
 
     struct Decrypt: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "decrypt", 
             abstract: "Decrypt one token per line (or a single token with --whole) into its message.")
 
         @OptionGroup var keys: FernetKeyOptions
@@ -117,7 +117,7 @@ struct FernetCommand: ParsableCommand {
     }
 
     struct Rotate: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "rotate", 
             abstract: "Re-encrypt each token under the first key, keeping its original timestamp (MultiFernet.rotate).")
 
         @OptionGroup var keys: FernetKeyOptions

@@ -9,7 +9,9 @@ import Glibc
 /// Moves bytes between an input, the crypto core's streaming types and an output, in constant
 /// memory: one read buffer plus the few chunks per core the core keeps in flight.
 enum StreamPipeline {
-    static let readSize = 1 << 20
+    static let readSize = 1 << 17
+    /// Eight sealed chunks (16 400 bytes each) per read when decrypting.
+    static let decryptReadSize = 8 * 16_400
     static var concurrency: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
 
     static func encrypt(
@@ -67,7 +69,7 @@ enum StreamPipeline {
         from source: InputSource, to output: OutputTarget, range: PlaintextRange?, force: Bool, quiet: Bool,
         identities: (StreamHeader) throws -> [any Identity]
     ) throws {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: readSize, alignment: 16)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: decryptReadSize, alignment: 64)
         defer { buffer.deallocate() }
         var first = try source.readFully(into: buffer)
         var binary: [UInt8] = []

@@ -87,7 +87,7 @@ struct TokenCommand: ParsableCommand {
     }
 
     struct Sign: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "sign", 
             abstract: "Sign each input line (or the whole input with --whole) into one token per line.")
 
         @OptionGroup var keys: SigningKeyOptions
@@ -129,7 +129,7 @@ struct TokenCommand: ParsableCommand {
     }
 
     struct Verify: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "verify", 
             abstract: "Verify one token per line (or a single token with --whole) and print its payload.")
 
         @OptionGroup var keys: SigningKeyOptions

@@ -24,7 +24,7 @@ struct WrappingKeyCommand: ParsableCommand {
         subcommands: [Generate.self])
 
     struct Generate: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Write a new random wrapping key to a file with mode 0600.")
+        static let configuration = CommandConfiguration(commandName: "generate", abstract: "Write a new random wrapping key to a file with mode 0600.")
 
         @Option(name: [.customShort("o"), .customLong("output")], help: "The key file to create (mode 0600).")
         var output: String
