@@ -9,9 +9,16 @@ import Glibc
 /// Moves bytes between an input, the crypto core's streaming types and an output, in constant
 /// memory: one read buffer plus the few chunks per core the core keeps in flight.
 enum StreamPipeline {
-    static let readSize = 1 << 17
-    /// Eight sealed chunks (16 400 bytes each) per read when decrypting.
-    static let decryptReadSize = 8 * 16_400
+    /// Plaintext read per step when encrypting: 32 chunks, one full batch for two cores, small
+    /// enough to stay in a core's L2 cache between the kernel's copy and the encryption.
+    static let readSize = 1 << 19
+    /// Ciphertext read per step when decrypting: 32 sealed chunks (16 400 bytes each), so reads
+    /// stay aligned to chunks and none is carried over to be opened alone on one core.
+    static let decryptReadSize = 32 * 16_400
+    /// Read buffers are page-aligned. Measured on this machine's AMD EPYC: with malloc's usual
+    /// 16-byte offset from a page, the kernel's copy into buffers of 256 KiB and more ran at a
+    /// third of its speed (system time 0.5 s per GiB instead of 0.15 s).
+    static let bufferAlignment = 4096
     static var concurrency: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
 
     static func encrypt(
@@ -28,7 +35,7 @@ enum StreamPipeline {
             try output.write(armored)
             armored.removeAll(keepingCapacity: true)
         }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: readSize, alignment: 16)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: readSize, alignment: bufferAlignment)
         defer { buffer.deallocate() }
         while true {
             let count = try source.read(into: buffer)
@@ -69,7 +76,7 @@ enum StreamPipeline {
         from source: InputSource, to output: OutputTarget, range: PlaintextRange?, force: Bool, quiet: Bool,
         identities: (StreamHeader) throws -> [any Identity]
     ) throws {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: decryptReadSize, alignment: 64)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: decryptReadSize, alignment: bufferAlignment)
         defer { buffer.deallocate() }
         var first = try source.readFully(into: buffer)
         var binary: [UInt8] = []
