@@ -74,24 +74,26 @@ openssl enc -aes-256-ctr -pbkdf2 -pass file:passphrase -in input -out input.open
 age -r "$age_recipient" -o small.age small
 
 declare -A commands=(
-    [coffer-encrypt]="$coffer encrypt -r $coffer_recipient input > /dev/null"
-    [age-encrypt]="age -r $age_recipient input > /dev/null"
-    [gpg-encrypt]="${gpg_sym[*]} --symmetric --cipher-algo AES256 --compress-algo none -o - input > /dev/null"
-    [openssl-encrypt]="openssl enc -aes-256-ctr -pbkdf2 -pass file:passphrase -in input > /dev/null"
-    [coffer-decrypt]="$coffer decrypt -i coffer.identity input.coffer > /dev/null"
-    [age-decrypt]="age -d -i age.identity input.age > /dev/null"
-    [gpg-decrypt]="${gpg_sym[*]} --decrypt -o - input.gpg > /dev/null"
-    [openssl-decrypt]="openssl enc -d -aes-256-ctr -pbkdf2 -pass file:passphrase -in input.openssl > /dev/null"
-    [coffer-encrypt-1k]="$coffer encrypt -r $coffer_recipient small > /dev/null"
-    [age-encrypt-1k]="age -r $age_recipient small > /dev/null"
-    [coffer-decrypt-1k]="$coffer decrypt -i coffer.identity small.coffer > /dev/null"
-    [age-decrypt-1k]="age -d -i age.identity small.age > /dev/null"
+    [coffer-encrypt]="$coffer encrypt -r $coffer_recipient input"
+    [age-encrypt]="age -r $age_recipient input"
+    [gpg-encrypt]="${gpg_sym[*]} --symmetric --cipher-algo AES256 --compress-algo none -o - input"
+    [openssl-encrypt]="openssl enc -aes-256-ctr -pbkdf2 -pass file:passphrase -in input"
+    [coffer-decrypt]="$coffer decrypt -i coffer.identity input.coffer"
+    [age-decrypt]="age -d -i age.identity input.age"
+    [gpg-decrypt]="${gpg_sym[*]} --decrypt -o - input.gpg"
+    [openssl-decrypt]="openssl enc -d -aes-256-ctr -pbkdf2 -pass file:passphrase -in input.openssl"
+    [coffer-encrypt-1k]="$coffer encrypt -r $coffer_recipient small"
+    [age-encrypt-1k]="age -r $age_recipient small"
+    [coffer-decrypt-1k]="$coffer decrypt -i coffer.identity small.coffer"
+    [age-decrypt-1k]="age -d -i age.identity small.age"
 )
 order=(coffer-encrypt age-encrypt gpg-encrypt openssl-encrypt coffer-decrypt age-decrypt gpg-decrypt openssl-decrypt)
 small_order=(coffer-encrypt-1k age-encrypt-1k coffer-decrypt-1k age-decrypt-1k)
 
-median() { hyperfine --style none --runs "$2" --warmup "$3" --export-json "$1.json" "${commands[$1]}" >&2; jq '.results[0].median' "$1.json"; }
-peak_rss_kib() { /usr/bin/time -f '%M' -o "$1.rss" bash -c "${commands[$1]}"; tail -1 "$1.rss"; }
+# No shell between hyperfine and the command (-N), output to /dev/null by hyperfine itself: the
+# 1 KiB rows measure the programs, not a shell's start-up.
+median() { hyperfine -N --output=null --style none --runs "$2" --warmup "$3" --export-json "$1.json" "${commands[$1]}" >&2; jq '.results[0].median' "$1.json"; }
+peak_rss_kib() { /usr/bin/time -f '%M' -o "$1.rss" ${commands[$1]} > /dev/null; tail -1 "$1.rss"; }
 
 declare -A seconds rss
 for name in "${order[@]}"; do
