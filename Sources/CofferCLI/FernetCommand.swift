@@ -35,20 +35,13 @@ struct FernetCommand: ParsableCommand {
         func run() throws {
             TemporaryFiles.shared.installSignalHandlers()
             try runReportingErrors {
-                let out = try OutputTarget.open(output, force: force, mode: 0o600, applyUmask: false)
-                do {
-                    try out.write(Array((FernetKey.generate().unsafeSecretText + "\n").utf8))
-                    try out.commit()
-                } catch {
-                    out.abandon()
-                    throw error
-                }
+                try OutputTarget.writeFile(output, Array((FernetKey.generate().unsafeSecretText + "\n").utf8), force: force, mode: 0o600)
             }
         }
     }
 
     struct Encrypt: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "encrypt", 
+        static let configuration = CommandConfiguration(commandName: "encrypt",
             abstract: "Encrypt each input line (or the whole input with --whole) into one token per line.")
 
         @OptionGroup var keys: FernetKeyOptions
@@ -60,20 +53,13 @@ struct FernetCommand: ParsableCommand {
         func run() throws {
             try runReportingErrors {
                 let fernet = try keys.multiFernet()
-                let source = try InputSource.open(input)
-                defer { source.close() }
-                if messages.whole {
-                    let token = try fernet.encrypt(try LineFilter.readWhole(source))
-                    try OutputTarget.open(nil, force: true, mode: 0, applyUmask: false).write(Array((token + "\n").utf8))
-                } else {
-                    try LineFilter.run(source) { line in Array(try fernet.encrypt(try messages.encoding.decode(line)).utf8) }
-                }
+                try messages.tokens(from: input) { try fernet.encrypt($0) }
             }
         }
     }
 
     struct Decrypt: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "decrypt", 
+        static let configuration = CommandConfiguration(commandName: "decrypt",
             abstract: "Decrypt one token per line (or a single token with --whole) into its message.")
 
         @OptionGroup var keys: FernetKeyOptions
@@ -96,28 +82,19 @@ struct FernetCommand: ParsableCommand {
         func run() throws {
             try runReportingErrors {
                 let fernet = try keys.multiFernet()
-                let source = try InputSource.open(input)
-                defer { source.close() }
-                func open(_ line: [UInt8]) throws -> [UInt8] {
+                try messages.messages(from: input) { token in
                     do {
-                        return try fernet.decrypt(String(decoding: line, as: UTF8.self), ttl: ttl, maximumClockSkew: maximumClockSkew)
+                        return try fernet.decrypt(String(decoding: token, as: UTF8.self), ttl: ttl, maximumClockSkew: maximumClockSkew)
                     } catch {
                         throw FernetKeyOptions.invalidToken
                     }
-                }
-                if messages.whole {
-                    var token = try LineFilter.readWhole(source)
-                    while token.last == 0x0A || token.last == 0x0D { token.removeLast() }
-                    try OutputTarget.open(nil, force: true, mode: 0, applyUmask: false).write(try open(token))
-                } else {
-                    try LineFilter.run(source) { line in try messages.encoding.encode(try open(line)) }
                 }
             }
         }
     }
 
     struct Rotate: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "rotate", 
+        static let configuration = CommandConfiguration(commandName: "rotate",
             abstract: "Re-encrypt each token under the first key, keeping its original timestamp (MultiFernet.rotate).")
 
         @OptionGroup var keys: FernetKeyOptions
@@ -171,6 +148,32 @@ struct FernetKeyOptions: ParsableArguments {
 
 /// How messages are read and written around tokens.
 struct MessageOptions: ParsableArguments {
+    /// Message in, token out (encrypt, sign): each line, or the whole input as one message.
+    func tokens(from input: String?, _ make: ([UInt8]) throws -> String) throws {
+        let source = try InputSource.open(input)
+        defer { source.close() }
+        if whole {
+            let token = try make(try LineFilter.readWhole(source))
+            try OutputTarget.open(nil, force: true, mode: 0, applyUmask: false).write(Array((token + "\n").utf8))
+        } else {
+            try LineFilter.run(source) { line in Array(try make(try encoding.decode(line)).utf8) }
+        }
+    }
+
+    /// Token in, message out (decrypt, verify): each line, or the whole input as one token
+    /// (its line ending removed) whose message is written as it is.
+    func messages(from input: String?, _ open: ([UInt8]) throws -> [UInt8]) throws {
+        let source = try InputSource.open(input)
+        defer { source.close() }
+        if whole {
+            var token = try LineFilter.readWhole(source)
+            while token.last == 0x0A || token.last == 0x0D { token.removeLast() }
+            try OutputTarget.open(nil, force: true, mode: 0, applyUmask: false).write(try open(token))
+        } else {
+            try LineFilter.run(source) { line in try encoding.encode(try open(line)) }
+        }
+    }
+
     @Flag(name: .customLong("whole"), help: "Treat the whole input as one message (encrypt) or one token (decrypt); the message is written as it is, without a line break.")
     var whole = false
 

@@ -65,6 +65,19 @@ final class OutputTarget {
         return OutputTarget(name: path, fd: fd, finalPath: path, temporaryPath: temporary, force: force)
     }
 
+    /// Writes `bytes` as the whole of `path` (standard output for `nil` or `-`) atomically, with
+    /// permissions `mode`; on any failure nothing is left behind.
+    static func writeFile(_ path: String?, _ bytes: [UInt8], force: Bool, mode: mode_t) throws {
+        let out = try open(path, force: force, mode: mode, applyUmask: false)
+        do {
+            try out.write(bytes)
+            try out.commit()
+        } catch {
+            out.abandon()
+            throw error
+        }
+    }
+
     /// The directory (`.` when none is given) and the last component of `path`. (Done by hand:
     /// Foundation's NSString path methods crash on some one-character names on Linux.)
     static func splitPath(_ path: String) -> (directory: String, base: String) {

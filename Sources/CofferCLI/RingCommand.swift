@@ -126,7 +126,7 @@ struct RingCommand: ParsableCommand {
     }
 
     struct Rotate: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "rotate", 
+        static let configuration = CommandConfiguration(commandName: "rotate",
             abstract: "Add a new version and make it primary in one step; prints NAME/vN.",
             discussion: "Earlier versions keep their states, so everything encrypted before still decrypts.")
 
@@ -181,7 +181,7 @@ struct RingCommand: ParsableCommand {
     }
 
     struct Encrypt: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "encrypt", 
+        static let configuration = CommandConfiguration(commandName: "encrypt",
             abstract: "Encrypt each line of standard input under the primary; one coffer:v1: envelope per line.",
             discussion: "Lines end at LF (the LF is not encrypted). With --whole, all of standard input is one plaintext.")
 
@@ -207,7 +207,7 @@ struct RingCommand: ParsableCommand {
     }
 
     struct Decrypt: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "decrypt", 
+        static let configuration = CommandConfiguration(commandName: "decrypt",
             abstract: "Decrypt one coffer:v1: envelope per line of standard input; one plaintext per line.",
             discussion: "With --whole, standard input is one envelope and its plaintext is written as is (no LF added).")
 
@@ -243,7 +243,7 @@ struct RingCommand: ParsableCommand {
     }
 
     struct Rewrap: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "rewrap", 
+        static let configuration = CommandConfiguration(commandName: "rewrap",
             abstract: "Move each envelope on standard input (one per line) to the primary version.",
             discussion: """
                 Only the wrapped data key changes; the payload is untouched and no context is \
@@ -271,7 +271,7 @@ struct RingCommand: ParsableCommand {
     }
 
     struct Reseal: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "reseal", 
+        static let configuration = CommandConfiguration(commandName: "reseal",
             abstract: "Re-encrypt a ring file under a new passphrase or wrapping key (the keys inside are unchanged).")
 
         @Argument(help: "The ring file.") var file: String

@@ -109,15 +109,7 @@ enum RingFileAccess {
         case .wrappingKey(let key):
             recipient = key
         }
-        let file = try KeyRingFile.seal(ring, to: [recipient])
-        let out = try OutputTarget.open(path, force: force, mode: 0o600, applyUmask: false)
-        do {
-            try out.write(file)
-            try out.commit()
-        } catch {
-            out.abandon()
-            throw error
-        }
+        try OutputTarget.writeFile(path, try KeyRingFile.seal(ring, to: [recipient]), force: force, mode: 0o600)
     }
 
     private static func decrypt(_ bytes: [UInt8], path: String, unlock: RingUnlockOptions) throws -> Loaded {

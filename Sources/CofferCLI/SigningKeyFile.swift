@@ -61,15 +61,8 @@ enum SigningKeyFile {
     }
 
     static func write(_ ring: SigningKeyRing, to path: String?, force: Bool) throws {
-        let out = try OutputTarget.open(path, force: force, mode: 0o600, applyUmask: false)
-        do {
-            var bytes = render(ring)
-            defer { _ = bytes.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0) } }
-            try out.write(bytes)
-            try out.commit()
-        } catch {
-            out.abandon()
-            throw error
-        }
+        var bytes = render(ring)
+        defer { _ = bytes.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0) } }
+        try OutputTarget.writeFile(path, bytes, force: force, mode: 0o600)
     }
 }

@@ -87,7 +87,7 @@ struct TokenCommand: ParsableCommand {
     }
 
     struct Sign: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "sign", 
+        static let configuration = CommandConfiguration(commandName: "sign",
             abstract: "Sign each input line (or the whole input with --whole) into one token per line.")
 
         @OptionGroup var keys: SigningKeyOptions
@@ -107,29 +107,22 @@ struct TokenCommand: ParsableCommand {
             try runReportingErrors {
                 let ring = try keys.ring()
                 let tokenPurpose = try purpose.value()
-                let source = try InputSource.open(input)
-                defer { source.close() }
-                func sign(_ payload: [UInt8]) throws -> [UInt8] {
+                try messages.tokens(from: input) { payload in
                     if json {
                         do {
-                            return Array(try ring.sign(jsonText: payload, purpose: tokenPurpose, lifetime: lifetime.duration).utf8)
+                            return try ring.sign(jsonText: payload, purpose: tokenPurpose, lifetime: lifetime.duration)
                         } catch let error as CofferCryptoError where error.code == .invalidParameter {
                             throw CLIError("the payload is not valid JSON", status: ExitStatus.invalidInput)
                         }
                     }
-                    return Array(try ring.sign(payload, purpose: tokenPurpose, lifetime: lifetime.duration).utf8)
-                }
-                if messages.whole {
-                    try OutputTarget.open(nil, force: true, mode: 0, applyUmask: false).write(try sign(try LineFilter.readWhole(source)) + [0x0A])
-                } else {
-                    try LineFilter.run(source) { line in try sign(try messages.encoding.decode(line)) }
+                    return try ring.sign(payload, purpose: tokenPurpose, lifetime: lifetime.duration)
                 }
             }
         }
     }
 
     struct Verify: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "verify", 
+        static let configuration = CommandConfiguration(commandName: "verify",
             abstract: "Verify one token per line (or a single token with --whole) and print its payload.")
 
         @OptionGroup var keys: SigningKeyOptions
@@ -150,11 +143,9 @@ struct TokenCommand: ParsableCommand {
             try runReportingErrors {
                 let ring = try keys.ring()
                 let tokenPurpose = try purpose.value()
-                let source = try InputSource.open(input)
-                defer { source.close() }
-                func verify(_ line: [UInt8]) throws -> [UInt8] {
+                try messages.messages(from: input) { token in
                     do {
-                        return try ring.verify(String(decoding: line, as: UTF8.self), purpose: tokenPurpose, clockSkew: .seconds(clockSkew)).payload
+                        return try ring.verify(String(decoding: token, as: UTF8.self), purpose: tokenPurpose, clockSkew: .seconds(clockSkew)).payload
                     } catch let error as CofferCryptoError where error.code == .tokenExpired {
                         throw CLIError("token expired", status: ExitStatus.decryptionFailed)
                     } catch let error as CofferCryptoError where error.code == .tokenNotYetValid {
@@ -163,13 +154,6 @@ struct TokenCommand: ParsableCommand {
                         // Malformed, forged, wrong purpose, unknown or retired key: one message.
                         throw CLIError("invalid token", status: ExitStatus.decryptionFailed)
                     }
-                }
-                if messages.whole {
-                    var token = try LineFilter.readWhole(source)
-                    while token.last == 0x0A || token.last == 0x0D { token.removeLast() }
-                    try OutputTarget.open(nil, force: true, mode: 0, applyUmask: false).write(try verify(token))
-                } else {
-                    try LineFilter.run(source) { line in try messages.encoding.encode(try verify(line)) }
                 }
             }
         }

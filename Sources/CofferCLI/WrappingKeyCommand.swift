@@ -37,14 +37,7 @@ struct WrappingKeyCommand: ParsableCommand {
             try runReportingErrors {
                 var text = Array((WrappingKey.text(of: WrappingKey.generate()) + "\n").utf8)
                 defer { _ = text.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0) } }
-                let out = try OutputTarget.open(output, force: force, mode: 0o600, applyUmask: false)
-                do {
-                    try out.write(text)
-                    try out.commit()
-                } catch {
-                    out.abandon()
-                    throw error
-                }
+                try OutputTarget.writeFile(output, text, force: force, mode: 0o600)
             }
         }
     }
