@@ -61,6 +61,11 @@ struct EncryptCommand: ParsableCommand {
         var all = try KeyFiles.recipients(arguments: recipients)
         for file in recipientFiles { all += try KeyFiles.recipients(file: file) }
         if usePassphrase || passphraseFile != nil {
+            // The format allows a passphrase only alone (a reader pays one scrypt per passphrase
+            // stanza); say so before asking for it.
+            guard all.isEmpty else {
+                throw CLIError("a passphrase cannot be combined with recipients (-r/-R); encrypt to one or the other", status: ExitStatus.usage)
+            }
             let passphrase = try PassphraseInput.forEncryption(file: passphraseFile)
             all.append(try PassphraseRecipient(passphrase: passphrase, parameters: .scrypt(logN: workFactor, r: 8, p: 1)))
         }

@@ -22,6 +22,9 @@ public struct StreamHeader: Hashable, Sendable {
 
     /// Writes a header for `inputKey` with one stanza per recipient.
     static func make(inputKey: DataKey, stanzas: [RecipientStanza]) throws -> (header: StreamHeader, bytes: [UInt8]) {
+        guard StreamHeader.passphraseStandsAlone(stanzas) else {
+            throw CofferCryptoError(.invalidParameter, detail: "a passphrase must be a stream's only recipient")
+        }
         guard !stanzas.isEmpty, stanzas.count <= Int(UInt8.max) else {
             throw CofferCryptoError(.invalidParameter, detail: "a stream needs 1…255 recipients")
         }
@@ -84,8 +87,16 @@ public struct StreamHeader: Hashable, Sendable {
             stanzas.append(stanza)
         }
         guard let mac = reader.readBytes(macByteCount) else { return try need(reader.offset + macByteCount) }
-        guard reader.offset <= maximumByteCount else { throw CofferCryptoError.authenticationFailed }
+        guard reader.offset <= maximumByteCount, passphraseStandsAlone(stanzas) else { throw CofferCryptoError.authenticationFailed }
         return .complete(StreamHeader(stanzas: stanzas, mac: Array(mac)), byteCount: reader.offset)
+    }
+
+    /// A passphrase stanza must be the only stanza (as in age, and as in the envelope). Each costs
+    /// a reader one scrypt run at the recorded cost before it can tell whether it opens, so a
+    /// hostile header packed with passphrase stanzas at the cost limit would make a reader burn
+    /// minutes; and a passphrase file should not silently also open for a key holder.
+    static func passphraseStandsAlone(_ stanzas: [RecipientStanza]) -> Bool {
+        stanzas.count <= 1 || !stanzas.contains { $0.kind == .passphrase }
     }
 
     /// Parses the header at the start of a stream's first bytes, or returns `nil` when more bytes

@@ -134,3 +134,12 @@ import Testing
         #expect(try work.entries() == ["slow-input"])
     }
 }
+
+extension FailureTests {
+    @Test func passphraseAndRecipientsDoNotMix() throws {
+        let work = try Workspace()
+        try work.write("pass", "secret words\n")
+        let result = try work.coffer("encrypt", "-r", Self.keys.recipients["x25519"]!, "--passphrase-file", "pass", stdin: [1, 2, 3])
+        #expect(result.status == 64 && result.stdout.isEmpty && result.stderr.contains("cannot be combined with recipients"))
+    }
+}

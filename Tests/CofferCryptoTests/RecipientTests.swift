@@ -66,14 +66,43 @@ enum TestKeys {
     /// One file, every kind of recipient at once; each identity alone opens it.
     @Test func multipleRecipients() throws {
         let plaintext = patternBytes(100_000)
-        let sealed = try CofferStream.seal(plaintext, to: Self.pairs.map(\.recipient), concurrency: 2)
-        #expect(try StreamHeader.parse(sealed).header.stanzas.map(\.kind) == Self.pairs.map(\.kind))
-        for pair in Self.pairs {
+        let keyPairs = Self.pairs.filter { $0.kind != .passphrase }
+        let sealed = try CofferStream.seal(plaintext, to: keyPairs.map(\.recipient), concurrency: 2)
+        #expect(try StreamHeader.parse(sealed).header.stanzas.map(\.kind) == keyPairs.map(\.kind))
+        for pair in keyPairs {
             #expect(try CofferStream.open(sealed, with: [pair.identity], concurrency: 2) == plaintext, "\(pair.name)")
         }
         // Identities that do not match are skipped until one does.
         let stranger = X25519Identity.generate()
         #expect(try CofferStream.open(sealed, with: [stranger, TestKeys.rsa]) == plaintext)
+    }
+
+    /// A passphrase must be a stream's only recipient: writers refuse to mix it, readers refuse a
+    /// header that does (so a hostile file cannot stack scrypt runs).
+    @Test func passphraseStandsAlone() throws {
+        let others = Self.pairs.filter { $0.kind != .passphrase }
+        for other in others {
+            #expect(throws: CofferCryptoError(.invalidParameter), "\(other.name)") {
+                try CofferStream.seal([1, 2, 3], to: [TestKeys.passphraseRecipient, other.recipient])
+            }
+        }
+        #expect(throws: CofferCryptoError(.invalidParameter)) {
+            try CofferStream.seal([1], to: [TestKeys.passphraseRecipient, TestKeys.passphraseRecipient])
+        }
+        // A crafted header with a passphrase stanza beside an X25519 one does not parse.
+        let passphraseStanza = try StreamHeader.parse(try CofferStream.seal([1], to: [TestKeys.passphraseRecipient])).header.stanzas[0]
+        let x25519Stanza = try StreamHeader.parse(try CofferStream.seal([1], to: [others[0].recipient])).header.stanzas[0]
+        for order in [[passphraseStanza, x25519Stanza], [x25519Stanza, passphraseStanza], [passphraseStanza, passphraseStanza]] {
+            var crafted = StreamHeader.magic + [StreamHeader.version, UInt8(order.count)]
+            for stanza in order { stanza.encode(into: &crafted) }
+            crafted += [UInt8](repeating: 0, count: StreamHeader.macByteCount + 100)
+            #expect(throws: CofferCryptoError.authenticationFailed) { try StreamHeader.parse(crafted) }
+        }
+        // Alone, it parses.
+        var alone = StreamHeader.magic + [StreamHeader.version, 1]
+        passphraseStanza.encode(into: &alone)
+        alone += [UInt8](repeating: 0, count: StreamHeader.macByteCount)
+        #expect(try StreamHeader.parse(alone).header.stanzas.count == 1)
     }
 
     /// A stanza asking for scrypt 2^30 (16 GiB) is refused before any work is done.
