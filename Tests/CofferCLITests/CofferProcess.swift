@@ -33,9 +33,9 @@ enum CofferProcess {
         process.executableURL = executable
         process.arguments = arguments
         process.currentDirectoryURL = directory
-        var env = ProcessInfo.processInfo.environment
-        env.removeValue(forKey: "COFFER_PASSPHRASE")
-        env.removeValue(forKey: "COFFER_IDENTITY_PASSPHRASE")
+        // No secret from the developer's own environment (COFFER_PASSPHRASE, COFFER_RING_PASSPHRASE,
+        // COFFER_FERNET_KEYS, …) may leak into a test: each test passes exactly what it means.
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("COFFER_") || $0.key == "COFFER_BIN" }
         env.merge(environment) { $1 }
         process.environment = env
         let input = try FileHandle(forReadingFrom: inURL), output = try FileHandle(forWritingTo: outURL)
