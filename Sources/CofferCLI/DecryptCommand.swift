@@ -13,10 +13,10 @@ struct DecryptCommand: ParsableCommand {
         commandName: "decrypt",
         abstract: "Decrypt a file or standard input.",
         discussion: """
-            No plaintext byte is written before the chunk holding it has authenticated. With -o the
-            output file appears only when the whole input has decrypted and authenticated, with
-            permissions 0600 unless --mode says otherwise. On standard output, a failure part-way
-            leaves the output incomplete, and the error says so. A passphrase is asked for only
+            No plaintext byte is written before the chunk holding it has authenticated. With -o the \
+            output file appears only when the whole input has decrypted and authenticated, with \
+            permissions 0600 unless --mode says otherwise. On standard output, a failure part-way \
+            leaves the output incomplete, and the error says so. A passphrase is asked for only \
             when the file was encrypted to one.
             """)
 

@@ -13,9 +13,9 @@ struct EncryptCommand: ParsableCommand {
         commandName: "encrypt",
         abstract: "Encrypt a file or standard input.",
         discussion: """
-            Encrypts to every recipient given (-r, -R) and/or to a passphrase (-p). Anyone holding
-            one matching identity or the passphrase can decrypt. Output goes to standard output
-            unless -o is given; -o writes atomically and never replaces an existing file without
+            Encrypts to every recipient given (-r, -R) and/or to a passphrase (-p). Anyone holding \
+            one matching identity or the passphrase can decrypt. Output goes to standard output \
+            unless -o is given; -o writes atomically and never replaces an existing file without \
             --force. Binary output is refused on a terminal; use --armor for text.
             """)
 

@@ -23,22 +23,27 @@ enum ExitStatus {
     static let helpText = """
         EXIT STATUS
           0    success
-          1    decryption failed (wrong key or passphrase, no matching identity, or the input is
-               corrupted, truncated, tampered with or not a Coffer file)
-          2    invalid input (malformed recipient, identity file or range; hostile scrypt cost)
-          3    I/O failure (missing or unreadable input, cannot write output, disk full)
-          4    refused without --force (overwriting a file, binary data to a terminal)
+          1    decryption failed: wrong key or passphrase, no matching
+               identity, or the input is corrupted, truncated, tampered
+               with or not a Coffer file; invalid or expired token
+          2    invalid input: malformed recipient, identity or key file,
+               bad range, hostile scrypt cost
+          3    I/O failure: missing or unreadable input, cannot write the
+               output, disk full
+          4    refused without --force: overwriting a file, binary data
+               to a terminal
           64   usage error
           130  interrupted; partial output removed
 
         ENVIRONMENT
-          COFFER_PASSPHRASE           passphrase for -p (encrypt/decrypt) and keygen
-          COFFER_IDENTITY_PASSPHRASE  passphrase of encrypted identity files given with -i or -y
-          COFFER_RING_PASSPHRASE      passphrase of key ring files (coffer ring)
+          COFFER_PASSPHRASE            passphrase for -p and keygen
+          COFFER_IDENTITY_PASSPHRASE   passphrase of identity files (-i, -y)
           COFFER_IDENTITY_WRAPPING_KEY_FILE
-                                      wrapping key file for identity files made with
-                                      keygen --wrapping-key-file
-          COFFER_FERNET_KEYS          Fernet keys for coffer fernet (comma-separated, first encrypts)
-          COFFER_TOKEN_KEYS           signing keys for coffer token (ID:KEY entries)
+                                       wrapping key file of identity files
+          COFFER_RING_PASSPHRASE       passphrase of key ring files
+          COFFER_FERNET_KEYS           Fernet keys, comma-separated, first
+                                       encrypts (coffer fernet)
+          COFFER_TOKEN_KEYS            signing keys, ID:KEY entries
+                                       (coffer token)
         """
 }

@@ -14,10 +14,10 @@ struct FernetCommand: ParsableCommand {
         commandName: "fernet",
         abstract: "Fernet tokens, compatible with Python cryptography's Fernet and MultiFernet.",
         discussion: """
-            Keys come from --key-file (one key per line, '#' comments allowed) or the environment
-            variable \(FernetKeyOptions.environmentVariable) (keys separated by commas), never from
-            the command line. With several keys the first encrypts and every one decrypts, as
-            MultiFernet. Tokens are read and written one per line; a failing line stops the run
+            Keys come from --key-file (one key per line, '#' comments allowed) or the environment \
+            variable \(FernetKeyOptions.environmentVariable) (keys separated by commas), never from \
+            the command line. With several keys the first encrypts and every one decrypts, as \
+            MultiFernet. Tokens are read and written one per line; a failing line stops the run \
             with its line number, after the output of every line before it.
             """,
         subcommands: [GenerateKey.self, Encrypt.self, Decrypt.self, Rotate.self])

@@ -13,10 +13,10 @@ struct KeygenCommand: ParsableCommand {
         commandName: "keygen",
         abstract: "Generate an identity (private key) and print its recipient (public key).",
         discussion: """
-            The identity file is always encrypted: with a passphrase (asked on the terminal, or from
-            --passphrase-file or COFFER_PASSPHRASE; an empty answer generates one), or with a
-            wrapping key (--wrapping-key-file, from `coffer wrapping-key generate`), which opens
-            without scrypt's cost — the choice for services and scripts. The recipient is printed
+            The identity file is always encrypted: with a passphrase (asked on the terminal, or from \
+            --passphrase-file or COFFER_PASSPHRASE; an empty answer generates one), or with a \
+            wrapping key (--wrapping-key-file, from `coffer wrapping-key generate`), which opens \
+            without scrypt's cost — the choice for services and scripts. The recipient is printed \
             on standard error, or on standard output with -y.
 
             With -y IDENTITY_FILE, prints the recipients of an existing identity file instead.

@@ -14,14 +14,14 @@ struct TokenCommand: ParsableCommand {
         commandName: "token",
         abstract: "Sign and verify expiring tokens with a rotating HMAC key ring.",
         discussion: """
-            The signing keys live in a key file (--key-file) or the environment variable
-            \(SigningKeyOptions.environmentVariable), never on the command line. Each entry is
-            ID:KEY (a live key) or ID:retired; the live key with the highest id signs, every live
-            key verifies, so `rotate-key` logs nobody out. Retire a key once the longest token it
+            The signing keys live in a key file (--key-file) or the environment variable \
+            \(SigningKeyOptions.environmentVariable), never on the command line. Each entry is \
+            ID:KEY (a live key) or ID:retired; the live key with the highest id signs, every live \
+            key verifies, so `rotate-key` logs nobody out. Retire a key once the longest token it \
             signed has expired.
 
-            Payloads and tokens are read and written one per line; a failing line stops the run
-            with its line number, after the output of every line before it. Tokens are signed, not
+            Payloads and tokens are read and written one per line; a failing line stops the run \
+            with its line number, after the output of every line before it. Tokens are signed, not \
             encrypted: anyone holding one can read its payload.
             """,
         subcommands: [GenerateKey.self, RotateKey.self, RetireKey.self, Sign.self, Verify.self])

@@ -15,10 +15,10 @@ struct WrappingKeyCommand: ParsableCommand {
         commandName: "wrapping-key",
         abstract: "Create wrapping keys, which protect identity and key ring files instead of a passphrase.",
         discussion: """
-            A wrapping key file is the key itself (one line, COFFER-WRAPPING-KEY-…, with a checksum):
-            keep it where the deployment keeps its root secrets (a secrets manager, systemd
-            credentials, a file only the service can read), apart from the files it protects. Use it
-            with `coffer keygen --wrapping-key-file`, `coffer decrypt --identity-wrapping-key-file`
+            A wrapping key file is the key itself (one line, COFFER-WRAPPING-KEY-…, with a checksum): \
+            keep it where the deployment keeps its root secrets (a secrets manager, systemd \
+            credentials, a file only the service can read), apart from the files it protects. Use it \
+            with `coffer keygen --wrapping-key-file`, `coffer decrypt --identity-wrapping-key-file` \
             and `coffer ring … --wrapping-key-file`.
             """,
         subcommands: [Generate.self])
