@@ -16,18 +16,7 @@ private struct PythonFernetFigures: Decodable {
 
 private func pythonFernet(repeats: Int) -> PythonFernetFigures? {
     progress("Python cryptography Fernet, 1 KiB and 64 MiB (subprocess)")
-    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("bench/python_fernet.py").path
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", script, String(repeats)]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    guard (try? process.run()) != nil else { return nil }
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { return nil }
-    return try? JSONDecoder().decode(PythonFernetFigures.self, from: data)
+    return runPythonPeer("python_fernet.py", [String(repeats)], as: PythonFernetFigures.self)
 }
 
 /// Fernet encrypt/decrypt of 1 KiB (ops/s) and 64 MiB (GB/s of plaintext) next to Python's,

@@ -28,18 +28,7 @@ private func calibratedRate(_ label: String, repeats: Int, seconds: Double, _ bo
 /// right after Coffer's rows for that kind.
 private func pythonPublicKey(kind: String, repeats: Int, seconds: Double) -> [String: Double]? {
     progress("Python cryptography \(kind) (subprocess)")
-    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("bench/python_pk.py").path
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", script, String(repeats), String(seconds), kind]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    guard (try? process.run()) != nil else { return nil }
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { return nil }
-    return try? JSONDecoder().decode([String: Double].self, from: data)
+    return runPythonPeer("python_pk.py", [String(repeats), String(seconds), kind], as: [String: Double].self)
 }
 
 /// Prints two tables to stdout: stanza wrap/unwrap ops/s with the Python peer, and envelope
