@@ -27,7 +27,7 @@ struct RingCommand: ParsableCommand {
             """,
         subcommands: [
             Create.self, Show.self, Rotate.self, SetState.self, Encrypt.self, Decrypt.self, Rewrap.self,
-            Reseal.self,
+            Reseal.self, Configure.self,
         ])
 
     /// Standard input for the line-oriented subcommands is read whole, up to this size.
@@ -63,18 +63,8 @@ struct RingCommand: ParsableCommand {
             TemporaryFiles.shared.installSignalHandlers()
             try runRing {
                 guard (15...22).contains(workFactor) else { throw CLIError("--work-factor must be 15–22", status: ExitStatus.usage) }
-                guard let algorithm = RingCommand.algorithms[algorithm] else {
-                    throw CLIError("--algorithm must be one of \(RingCommand.algorithms.keys.sorted().joined(separator: ", "))", status: ExitStatus.usage)
-                }
-                if let compressionThreshold, !(0...KeyRingSettings.maximumCompressionThreshold).contains(compressionThreshold) {
-                    throw CLIError("--compression-threshold must be 0–\(KeyRingSettings.maximumCompressionThreshold) bytes", status: ExitStatus.usage)
-                }
-                if let rotationPeriod, !(1...36_500).contains(rotationPeriod) {
-                    throw CLIError("--rotation-period must be 1–36500 days", status: ExitStatus.usage)
-                }
-                let settings = try KeyRingSettings(
-                    algorithm: algorithm, compressionThreshold: compressionThreshold,
-                    rotationPeriod: rotationPeriod.map { .seconds(Int64($0) * 86_400) })
+                let settings = try RingCommand.settings(
+                    algorithm: algorithm, compressionThreshold: compressionThreshold, rotationPeriodDays: rotationPeriod)
                 let ringName: KeyIdentifier
                 do { ringName = try KeyIdentifier(name) } catch {
                     throw CLIError("invalid ring name: use 1–128 of A–Z a–z 0–9 . _ -, starting with a letter or digit", status: ExitStatus.usage)
@@ -121,6 +111,75 @@ struct RingCommand: ParsableCommand {
                     text += "  \(entry.version)  \(state)  created \(entry.createdAt.formatted(.iso8601))\(marker)\n"
                 }
                 try RingCommand.writeStdout(Array(text.utf8))
+            }
+        }
+    }
+
+    /// Validated settings from command-line values (rotation period in days).
+    static func settings(algorithm name: String, compressionThreshold: Int?, rotationPeriodDays: Int?) throws -> KeyRingSettings {
+        guard let algorithm = algorithms[name] else {
+            throw CLIError("--algorithm must be one of \(algorithms.keys.sorted().joined(separator: ", "))", status: ExitStatus.usage)
+        }
+        if let compressionThreshold, !(0...KeyRingSettings.maximumCompressionThreshold).contains(compressionThreshold) {
+            throw CLIError("--compression-threshold must be 0–\(KeyRingSettings.maximumCompressionThreshold) bytes", status: ExitStatus.usage)
+        }
+        if let rotationPeriodDays, !(1...36_500).contains(rotationPeriodDays) {
+            throw CLIError("--rotation-period must be 1–36500 days", status: ExitStatus.usage)
+        }
+        return try KeyRingSettings(
+            algorithm: algorithm, compressionThreshold: compressionThreshold,
+            rotationPeriod: rotationPeriodDays.map { .seconds(Int64($0) * 86_400) })
+    }
+
+    struct Configure: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "configure",
+            abstract: "Change a ring's settings; they apply to what is sealed from now on.",
+            discussion: """
+                Only the options given change. Existing envelopes keep opening whatever they were \
+                sealed with: each records its own algorithm and whether it was compressed.
+                """)
+
+        @Argument(help: "The ring file.") var file: String
+
+        @Option(name: .customLong("algorithm"), help: "aes-256-gcm, chacha20-poly1305 or aes-256-gcm-siv.")
+        var algorithm: String?
+
+        @Option(name: .customLong("compression-threshold"), help: ArgumentHelp("Compress plaintexts of at least this many bytes, or 'off'.", valueName: "bytes|off"))
+        var compressionThreshold: String?
+
+        @Option(name: .customLong("rotation-period"), help: ArgumentHelp("Rotation is due this many days after the primary was created, or 'off'.", valueName: "days|off"))
+        var rotationPeriod: String?
+
+        @OptionGroup var unlock: RingUnlockOptions
+
+        /// A count, `nil` for `off` or when the option is absent.
+        private static func number(_ text: String?, _ option: String) throws -> Int? {
+            guard let text, text != "off" else { return nil }
+            guard let value = Int(text) else { throw CLIError("\(option) must be a number or 'off'", status: ExitStatus.usage) }
+            return value
+        }
+
+        func run() throws {
+            TemporaryFiles.shared.installSignalHandlers()
+            try runRing {
+                guard algorithm != nil || compressionThreshold != nil || rotationPeriod != nil else {
+                    throw CLIError("nothing to change: give --algorithm, --compression-threshold or --rotation-period", status: ExitStatus.usage)
+                }
+                // Validate the values given, with the same rules and messages as create.
+                let given = try RingCommand.settings(
+                    algorithm: algorithm ?? "aes-256-gcm",
+                    compressionThreshold: try Self.number(compressionThreshold, "--compression-threshold"),
+                    rotationPeriodDays: try Self.number(rotationPeriod, "--rotation-period"))
+                let description = try RingFileAccess.update(file, unlock: unlock) { ring -> String in
+                    let current = ring.settings
+                    ring.settings = try KeyRingSettings(
+                        algorithm: algorithm == nil ? current.algorithm : given.algorithm,
+                        compressionThreshold: compressionThreshold == nil ? current.compressionThreshold : given.compressionThreshold,
+                        rotationPeriod: rotationPeriod == nil ? current.rotationPeriod : given.rotationPeriod)
+                    return ring.settings.description
+                }
+                Terminal.printNote("\(file): \(description)")
             }
         }
     }

@@ -240,4 +240,38 @@ import Testing
         #expect(result.stderr.hasPrefix("coffer: error: line 3: decryption failed"))
         #expect(result.stderr.split(separator: "\n").count == 1)
     }
+
+    @Test func configureChangesOnlyWhatIsGivenAndOldEnvelopesStillOpen() throws {
+        let work = try workspaceWithRing("--rotation-period", "30")
+        let pw = ["--passphrase-file", "pw"]
+        let before = try CofferProcess.run(["ring", "encrypt", "r.ring"] + pw, stdin: Array("sealed with aes-256-gcm\n".utf8), in: work.url)
+        #expect(before.status == 0)
+
+        let changed = try CofferProcess.run(
+            ["ring", "configure", "r.ring", "--algorithm", "chacha20-poly1305", "--compression-threshold", "64"] + pw, in: work.url)
+        #expect(changed.status == 0, "\(changed.stderr)")
+        let show = String(decoding: try CofferProcess.run(["ring", "show", "r.ring"] + pw, in: work.url).stdout, as: UTF8.self)
+        // The rotation period was not given, so it is kept.
+        #expect(show.contains("algorithm: ChaCha20-Poly1305\ncompression: from 64 bytes\nrotation period: 30 days\n"), "\(show)")
+        #expect(try work.entries() == ["pw", "r.ring"])
+
+        // New envelopes use the new settings (compressed above 64 bytes); old ones still open.
+        let long = String(repeating: "compressible ", count: 40)
+        let after = try CofferProcess.run(["ring", "encrypt", "r.ring"] + pw, stdin: Array((long + "\n").utf8), in: work.url)
+        #expect(after.status == 0)
+        let opened = try CofferProcess.run(["ring", "decrypt", "r.ring"] + pw, stdin: before.stdout + after.stdout, in: work.url)
+        #expect(opened.status == 0 && lines(opened.stdout) == ["sealed with aes-256-gcm", long], "\(opened.stderr)")
+        #expect(after.stdout.count < before.stdout.count + long.utf8.count, "compressed")
+
+        // 'off' clears a setting; bad values and no options are usage errors that change nothing.
+        #expect(try CofferProcess.run(["ring", "configure", "r.ring", "--rotation-period", "off"] + pw, in: work.url).status == 0)
+        let cleared = String(decoding: try CofferProcess.run(["ring", "show", "r.ring"] + pw, in: work.url).stdout, as: UTF8.self)
+        #expect(cleared.contains("rotation period: none"), "\(cleared)")
+        let unchanged = try work.read("r.ring")
+        for bad in [["--algorithm", "rot13"], ["--rotation-period", "0"], ["--compression-threshold", "lots"], [String]()] {
+            let result = try CofferProcess.run(["ring", "configure", "r.ring"] + bad + pw, in: work.url)
+            #expect(result.status == 64, "\(bad): \(result.stderr)")
+        }
+        #expect(try work.read("r.ring") == unchanged)
+    }
 }
