@@ -26,7 +26,7 @@ struct RingCommand: ParsableCommand {
             coffer:v1:… (docs/FORMAT.md).
             """,
         subcommands: [
-            Create.self, Show.self, Rotate.self, SetState.self, Encrypt.self, Decrypt.self, Rewrap.self,
+            Create.self, Show.self, Rotate.self, SetPrimary.self, SetState.self, Encrypt.self, Decrypt.self, Rewrap.self,
             Reseal.self, Configure.self,
         ])
 
@@ -187,18 +187,58 @@ struct RingCommand: ParsableCommand {
     struct Rotate: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "rotate",
             abstract: "Add a new version and make it primary in one step; prints NAME/vN.",
-            discussion: "Earlier versions keep their states, so everything encrypted before still decrypts.")
+            discussion: """
+                Earlier versions keep their states, so everything encrypted before still decrypts. \
+                When several processes share copies of the ring file, use --stage: it adds the \
+                version without making it primary; once every copy has it, `set-primary` makes it \
+                the one that encrypts, and no reader ever meets a version it has not loaded.
+                """)
 
         @Argument(help: "The ring file.") var file: String
+        @OptionGroup var unlock: RingUnlockOptions
+        @Flag(name: .customLong("stage"), help: "Add the version as active but not primary (first step of a staged rotation).")
+        var stage = false
+
+        func run() throws {
+            TemporaryFiles.shared.installSignalHandlers()
+            try runRing {
+                let (name, added) = try RingFileAccess.update(file, unlock: unlock) { ring in
+                    (ring.name, stage ? try ring.addVersion() : try ring.rotate())
+                }
+                try RingCommand.writeStdout(Array("\(name)/\(added.version)\n".utf8))
+            }
+        }
+    }
+
+    struct SetPrimary: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set-primary",
+            abstract: "Make an active version the primary (second step of a staged rotation, or a roll-back).")
+
+        @Argument(help: "The ring file.") var file: String
+        @Argument(help: "The version, e.g. 2 or v2.") var version: String
         @OptionGroup var unlock: RingUnlockOptions
 
         func run() throws {
             TemporaryFiles.shared.installSignalHandlers()
             try runRing {
-                let (name, added) = try RingFileAccess.update(file, unlock: unlock) { ring in (ring.name, try ring.rotate()) }
-                try RingCommand.writeStdout(Array("\(name)/\(added.version)\n".utf8))
+                let keyVersion = try RingCommand.parseVersion(version)
+                let name = try RingFileAccess.update(file, unlock: unlock) { ring in
+                    try ring.setPrimary(keyVersion)
+                    return ring.name
+                }
+                Terminal.printNote("\(name)/\(keyVersion) is now the primary")
             }
         }
+    }
+
+    /// A version argument: `2` or `v2`.
+    static func parseVersion(_ text: String) throws -> KeyVersion {
+        let digits = text.hasPrefix("v") ? String(text.dropFirst()) : text
+        guard let number = UInt32(digits), let version = try? KeyVersion(number) else {
+            throw CLIError("invalid version \(text): give a number such as 2 or v2", status: ExitStatus.usage)
+        }
+        return version
     }
 
     struct SetState: ParsableCommand {
@@ -220,10 +260,7 @@ struct RingCommand: ParsableCommand {
         func run() throws {
             TemporaryFiles.shared.installSignalHandlers()
             try runRing {
-                let digits = version.hasPrefix("v") ? String(version.dropFirst()) : version
-                guard let number = UInt32(digits), let keyVersion = try? KeyVersion(number) else {
-                    throw CLIError("invalid version \(version): give a number such as 2 or v2", status: ExitStatus.usage)
-                }
+                let keyVersion = try RingCommand.parseVersion(version)
                 guard let newState = KeyVersionState(name: state) else {
                     throw CLIError("invalid state \(state): use active, decrypt-only, disabled or destroyed", status: ExitStatus.usage)
                 }

@@ -274,4 +274,26 @@ import Testing
         }
         #expect(try work.read("r.ring") == unchanged)
     }
+
+    @Test func stagedRotation() throws {
+        let work = try workspaceWithRing()
+        let pw = ["--passphrase-file", "pw"]
+        let staged = try CofferProcess.run(["ring", "rotate", "--stage", "r.ring"] + pw, in: work.url)
+        #expect(staged.status == 0 && String(decoding: staged.stdout, as: UTF8.self) == "orders/v2\n", "\(staged.stderr)")
+        // Staged: v1 still encrypts.
+        let sealed = try CofferProcess.run(["ring", "encrypt", "r.ring"] + pw, stdin: Array("x\n".utf8), in: work.url)
+        var show = String(decoding: try CofferProcess.run(["ring", "show", "r.ring"] + pw, in: work.url).stdout, as: UTF8.self)
+        #expect(show.contains("primary: v1\n") && show.contains("v2  active"), "\(show)")
+        #expect(try CofferProcess.run(["ring", "set-primary", "r.ring", "v2"] + pw, in: work.url).status == 0)
+        show = String(decoding: try CofferProcess.run(["ring", "show", "r.ring"] + pw, in: work.url).stdout, as: UTF8.self)
+        #expect(show.contains("primary: v2\n"), "\(show)")
+        // Envelopes sealed under v1 still open; rewrap moves them to v2.
+        #expect(try CofferProcess.run(["ring", "decrypt", "r.ring"] + pw, stdin: sealed.stdout, in: work.url).stdout == Array("x\n".utf8))
+        // Only an existing, active version can become primary.
+        #expect(try CofferProcess.run(["ring", "set-primary", "r.ring", "9"] + pw, in: work.url).status == 2)
+        #expect(try CofferProcess.run(["ring", "set-state", "r.ring", "1", "disabled"] + pw, in: work.url).status == 0)
+        let refused = try CofferProcess.run(["ring", "set-primary", "r.ring", "1"] + pw, in: work.url)
+        #expect(refused.status == 2 && refused.stderr.contains("only an active version"), "\(refused.stderr)")
+        #expect(try CofferProcess.run(["ring", "set-primary", "r.ring", "two"] + pw, in: work.url).status == 64)
+    }
 }
