@@ -62,6 +62,13 @@ enum KeyFiles {
     /// `COFFER_IDENTITY_PASSPHRASE` or the terminal; the wrapping key from `wrappingKeyFile` or the
     /// file named by `COFFER_IDENTITY_WRAPPING_KEY_FILE`.
     static func identities(file path: String, passphraseFile: String?, wrappingKeyFile: String? = nil) throws -> [any KeyPairIdentity] {
+        try openIdentityFile(path, passphraseFile: passphraseFile, wrappingKeyFile: wrappingKeyFile).identities
+    }
+
+    /// An identity file's identities and the secret that opened it (to reseal it after a change).
+    static func openIdentityFile(
+        _ path: String, passphraseFile: String?, wrappingKeyFile: String?
+    ) throws -> (identities: [any KeyPairIdentity], unlockedWith: any Identity) {
         let input = try InputSource.open(path)
         defer { input.close() }
         let bytes = try input.readAll(limit: maximumFileSize)
@@ -86,7 +93,9 @@ enum KeyFiles {
                 prompt: "Enter passphrase for identity file \(path): ")))
         }
         do {
-            return try IdentityFile.open(bytes, with: unlockers)
+            let identities = try IdentityFile.open(bytes, with: unlockers)
+            // The file has one stanza (or one kind asked for), so the first unlocker opened it.
+            return (identities, unlockers[0])
         } catch let error as CofferCryptoError where error.code == .authenticationFailed {
             throw CLIError(
                 "cannot open identity file \(path): wrong passphrase or wrapping key, or not an identity file",

@@ -19,7 +19,10 @@ struct KeygenCommand: ParsableCommand {
             without scrypt's cost — the choice for services and scripts. The recipient is printed \
             on standard error, or on standard output with -y.
 
-            With -y IDENTITY_FILE, prints the recipients of an existing identity file instead.
+            With -y IDENTITY_FILE, prints the recipients of an existing identity file instead. \
+            With --add-to IDENTITY_FILE, adds the new identity to an existing identity file \
+            (rewritten atomically under the same passphrase or wrapping key); `decrypt -i` tries \
+            every identity in a file.
             """)
 
     enum KeyType: String, ExpressibleByArgument, CaseIterable {
@@ -50,6 +53,9 @@ struct KeygenCommand: ParsableCommand {
 
     @Option(name: .customLong("identity-wrapping-key-file"), help: "With -y: the identity file's wrapping key.")
     var identityWrappingKeyFile: String?
+
+    @Option(name: .customLong("add-to"), help: "Add the new identity to this existing identity file instead of writing a new one.")
+    var addTo: String?
 
     @Flag(name: .customLong("pem"), help: "Print recipients as PEM public keys.")
     var pem = false
@@ -83,6 +89,23 @@ struct KeygenCommand: ParsableCommand {
         case .rsa3072: identity = try RSAIdentity.generate(bits: 3072)
         case .rsa4096: identity = try RSAIdentity.generate(bits: 4096)
         }
+        if let addTo {
+            guard output == nil, passphraseFile == nil, wrappingKeyFile == nil else {
+                throw CLIError("--add-to keeps the file's own protection: give only --identity-passphrase-file or --identity-wrapping-key-file with it", status: ExitStatus.usage)
+            }
+            let (existing, unlockedWith) = try KeyFiles.openIdentityFile(
+                addTo, passphraseFile: identityPassphraseFile, wrappingKeyFile: identityWrappingKeyFile)
+            let protection: any Recipient
+            switch unlockedWith {
+            case let key as KeyEncryptionKey: protection = key
+            case let passphrase as PassphraseIdentity:
+                protection = try PassphraseRecipient(passphrase: passphrase.passphrase, parameters: .scrypt(logN: workFactor, r: 8, p: 1))
+            default: throw CLIError("cannot reseal \(addTo)", status: ExitStatus.invalidInput)
+            }
+            let file = try IdentityFile.seal(existing + [identity], comments: ["updated: \(Date().formatted(.iso8601))"], to: [protection])
+            try OutputTarget.writeFile(addTo, file, force: true, mode: 0o600)
+            return printRecipient(identity)
+        }
         let out = try OutputTarget.open(output, force: force, mode: 0o600, applyUmask: false)
         do {
             let protection: any Recipient
@@ -103,6 +126,10 @@ struct KeygenCommand: ParsableCommand {
             out.abandon()
             throw error
         }
+        printRecipient(identity)
+    }
+
+    private func printRecipient(_ identity: any KeyPairIdentity) {
         let recipient = identity.publicRecipient
         if pem {
             Terminal.writeStderr(recipient.pemRepresentation)

@@ -35,7 +35,7 @@ public struct PassphraseRecipient: Recipient {
 /// ``CofferCryptoError/Code/workFactorTooHigh``. A wrong passphrase is indistinguishable from
 /// any other failure to open.
 public struct PassphraseIdentity: Identity {
-    let passphrase: Passphrase
+    package let passphrase: Passphrase
     let limits: PasswordKDFLimits
 
     public init(passphrase: Passphrase, limits: PasswordKDFLimits = .default) {

@@ -73,4 +73,32 @@ import Testing
         #expect(try work.coffer("keygen", "--wrapping-key-file", "wk", "--passphrase-file", "pass", "-o", "id2").status == 64)
         #expect(!work.exists("id2"))
     }
+
+    @Test func addingIdentitiesToAFile() throws {
+        let work = try Workspace()
+        try work.write("pass", "identity file passphrase\n")
+        func publicKey(_ result: CofferProcess.Result) -> String {
+            String(result.stderr.split(separator: "\n").first { $0.hasPrefix("Public key: ") }!.dropFirst("Public key: ".count))
+        }
+        let first = try work.coffer("keygen", "--work-factor", "15", "--passphrase-file", "pass", "-o", "ids")
+        let second = try work.coffer("keygen", "--type", "xwing", "--work-factor", "15", "--add-to", "ids", "--identity-passphrase-file", "pass")
+        #expect(first.status == 0 && second.status == 0, "\(second.stderr)")
+        var info = stat()
+        #expect(stat(work.path("ids"), &info) == 0 && info.st_mode & 0o777 == 0o600)
+        #expect(try work.entries() == ["pass", "ids"])
+        // Both identities are in the file, under the same passphrase, and each decrypts its own files.
+        let listed = String(decoding: try work.coffer("keygen", "-y", "ids", "--identity-passphrase-file", "pass").stdout, as: UTF8.self)
+        #expect(listed == publicKey(first) + "\n" + publicKey(second) + "\n")
+        for recipient in [publicKey(first), publicKey(second)] {
+            let sealed = try work.coffer("encrypt", "-r", recipient, stdin: Array("to \(recipient.prefix(14))".utf8))
+            let opened = try work.coffer("decrypt", "-i", "ids", "--identity-passphrase-file", "pass", stdin: sealed.stdout)
+            #expect(opened.status == 0 && opened.stdout == Array("to \(recipient.prefix(14))".utf8))
+        }
+        // A wrong passphrase changes nothing; --add-to cannot be mixed with a new protection.
+        try work.write("wrong", "not it\n")
+        let before = try work.read("ids")
+        #expect(try work.coffer("keygen", "--work-factor", "15", "--add-to", "ids", "--identity-passphrase-file", "wrong").status == 1)
+        #expect(try work.coffer("keygen", "--work-factor", "15", "--add-to", "ids", "--passphrase-file", "pass").status == 64)
+        #expect(try work.read("ids") == before)
+    }
 }
