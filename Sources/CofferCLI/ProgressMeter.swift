@@ -11,7 +11,9 @@ struct ProgressMeter {
     private let total: Int
     private var done = 0
     private let start = ContinuousClock.now
-    private var lastDraw = ContinuousClock.now
+    /// `nil` until the first frame, which is drawn at the first progress so even a short run
+    /// shows (and then clears) the bar; later frames at most every 100 ms.
+    private var lastDraw: ContinuousClock.Instant?
 
     /// `nil` (no meter) when quiet, when stderr is not a terminal, or when the size is unknown.
     init?(total: Int?, quiet: Bool) {
@@ -22,7 +24,7 @@ struct ProgressMeter {
     mutating func advance(by count: Int) {
         done += count
         let now = ContinuousClock.now
-        guard now - lastDraw >= .milliseconds(100) else { return }
+        if let lastDraw, now - lastDraw < .milliseconds(100) { return }
         lastDraw = now
         draw(now)
     }
