@@ -72,15 +72,7 @@ for (index, (name, plaintext, context, options)) in envelopeCases.enumerated() {
             ("truncated", Array(bytes.dropLast(1)), context),
             ("trailing byte", bytes + [0], context),
         ]
-        for (what, bad, badContext) in invalid {
-            var vector = base
-            vector["description"] = what
-            vector["context"] = badContext.entries
-            vector["envelope"] = hex(bad)
-            vector["result"] = "invalid"
-            vector["error"] = "authentication_failed"
-            envelopeVectors.append(vector)
-        }
+        envelopeVectors += invalidEnvelopeVectors(base: base, invalid)
     }
 }
 
@@ -137,6 +129,19 @@ let recipientCases: [(String, [RecipientStanza], [UInt8], EncryptionContext, Env
     ("X-Wing stanza, AES-256-GCM-SIV, zlib-compressed", [xwingStanza], Array(String(repeating: "coffer ", count: 200).utf8), .empty,
      .init(algorithm: .aes256GCMSIV, compression: .zlib(threshold: 128))),
 ]
+/// One vector per malformed envelope, each expected to fail with `authentication_failed`.
+func invalidEnvelopeVectors(base: [String: Any], _ invalid: [(String, [UInt8], EncryptionContext)]) -> [[String: Any]] {
+    invalid.map { what, bad, badContext in
+        var vector = base
+        vector["description"] = what
+        vector["context"] = badContext.entries
+        vector["envelope"] = hex(bad)
+        vector["result"] = "invalid"
+        vector["error"] = "authentication_failed"
+        return vector
+    }
+}
+
 func stanzaJSON(_ stanza: RecipientStanza) -> [String: Any] { ["type": Int(stanza.kind.rawValue), "body": hex(stanza.body)] }
 for (index, (name, stanzas, plaintext, context, options)) in recipientCases.enumerated() {
     let nonce = filler(12, seed: 110 + index)
@@ -178,15 +183,7 @@ for (index, (name, stanzas, plaintext, context, options)) in recipientCases.enum
             ("truncated", Array(bytes.dropLast(1)), context),
             ("trailing byte", bytes + [0], context),
         ]
-        for (what, bad, badContext) in invalid {
-            var vector = base
-            vector["description"] = what
-            vector["context"] = badContext.entries
-            vector["envelope"] = hex(bad)
-            vector["result"] = "invalid"
-            vector["error"] = "authentication_failed"
-            recipientVectors.append(vector)
-        }
+        recipientVectors += invalidEnvelopeVectors(base: base, invalid)
     }
 }
 
