@@ -10,14 +10,22 @@ let package = Package(
     name: "Coffer",
     products: [
         .library(name: "CofferCrypto", targets: ["CofferCrypto"]),
+        .library(name: "CofferStore", targets: ["CofferStore"]),
+        .library(name: "CofferStoreSQLite", targets: ["CofferStoreSQLite"]),
+        .library(name: "CofferStorePostgres", targets: ["CofferStorePostgres"]),
         .executable(name: "coffer", targets: ["CofferCLI"]),
         .executable(name: "coffer-bench", targets: ["CofferBench"]),
         .executable(name: "coffer-vectors", targets: ["CofferVectors"]),
+        .executable(name: "coffer-store-torture", targets: ["CofferStoreTorture"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", exact: "4.5.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", exact: "2.0.1"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", exact: "1.13.2"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", exact: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
     ],
     targets: [
         // The system zlib (RFC 1950), used only for the envelope's optional compression.
@@ -31,6 +39,52 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 "CZlib",
                 "CSystemRandom",
+            ]
+        ),
+        // The key store: keys, versions, identities and policies sealed under a root key, over a
+        // small backend port (in memory here; SQLite and PostgreSQL in their own targets).
+        .target(
+            name: "CofferStore",
+            dependencies: [
+                "CofferCrypto",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
+        // The embedded default backend: one SQLite file in WAL mode (sqlite-nio bundles SQLite).
+        .target(
+            name: "CofferStoreSQLite",
+            dependencies: [
+                "CofferStore",
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // The backend for several nodes: PostgreSQL through postgres-nio, with LISTEN/NOTIFY for
+        // cache eviction across nodes.
+        .target(
+            name: "CofferStorePostgres",
+            dependencies: [
+                "CofferStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // PKCS#11 (the C API of HSMs) from p11-kit's header; modules are loaded at run time.
+        .systemLibrary(name: "CPKCS11", path: "Sources/CPKCS11", pkgConfig: "p11-kit-1"),
+        // A small Swift binding of PKCS#11: sessions, AES keys that stay in the token, AES-GCM.
+        .target(name: "CofferPKCS11", dependencies: ["CPKCS11"]),
+        // The key store's HSM root key over CofferPKCS11.
+        .target(
+            name: "CofferStorePKCS11",
+            dependencies: ["CofferStore", "CofferPKCS11", "CofferCrypto", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // `coffer-store-torture`: the child process the crash tests kill at random moments.
+        .executableTarget(
+            name: "CofferStoreTorture",
+            dependencies: [
+                "CofferStore", "CofferStoreSQLite", "CofferStorePostgres", "CofferCrypto",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
         // `coffer`: the command line (one file per noun), on swift-argument-parser.
@@ -59,6 +113,19 @@ let package = Package(
         .testTarget(
             name: "CofferCLITests",
             dependencies: ["CofferCrypto"]
+        ),
+        // PKCS#11 against a real SoftHSM2 token, and the key store's HSM root key (one process-wide
+        // module initialisation, so both live in this target).
+        .testTarget(
+            name: "CofferPKCS11Tests",
+            dependencies: ["CofferPKCS11", "CofferStorePKCS11", "CofferStore", "CofferCrypto"]
+        ),
+        // The key-store conformance suite, run against every backend, plus crash and concurrency
+        // tests with real child processes.
+        .testTarget(
+            name: "CofferStoreTests",
+            dependencies: ["CofferStore", "CofferStoreSQLite", "CofferStorePostgres", "CofferCrypto",
+                .product(name: "PostgresNIO", package: "postgres-nio")]
         ),
         .testTarget(
             name: "CofferCryptoTests",

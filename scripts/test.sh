@@ -5,7 +5,9 @@
 #   scripts/test.sh [extra swift test arguments]
 #
 # Needs: Swift 6.1+ (the toolchain), the system zlib headers (zlib1g-dev), Python 3 with
-# `cryptography` (the benchmark's peer; interop tests in later issues). Public vectors are read
+# `cryptography` (Fernet interop and the benchmark's peer), PostgreSQL 15's server binaries (the
+# key-store tests start a throwaway cluster on 127.0.0.1 and stop it at exit), SoftHSM2 and
+# p11-kit's PKCS#11 header (the HSM root key is tested against a real SoftHSM2 token). Public vectors are read
 # from $COFFER_VECTORS_DIR or ../shared/vectors; without them those suites are skipped, with the
 # reason printed.
 set -euo pipefail
@@ -16,6 +18,10 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 need_apt=()
 [ -f /usr/include/zlib.h ] || need_apt+=(zlib1g-dev)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3 python3-pip)
+command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
+[ -f /usr/include/p11-kit-1/p11-kit/pkcs11.h ] || need_apt+=(libp11-kit-dev)
+[ -f /usr/lib/softhsm/libsofthsm2.so ] || need_apt+=(softhsm2)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql-15)
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "== installing ${need_apt[*]}"
     as_root apt-get update -qq

@@ -7,6 +7,6 @@ import Crypto
 
 /// Compares two byte strings without data-dependent timing, by comparing them as swift-crypto
 /// `SymmetricKey`s, whose `==` is BoringSSL's constant-time `CRYPTO_memcmp`. Lengths are public.
-func constantTimeEquals(_ a: some ContiguousBytes, _ b: some ContiguousBytes) -> Bool {
+package func constantTimeEquals(_ a: some ContiguousBytes, _ b: some ContiguousBytes) -> Bool {
     SymmetricKey(data: a) == SymmetricKey(data: b)
 }

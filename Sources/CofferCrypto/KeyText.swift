@@ -11,7 +11,7 @@ import Foundation
 /// keyBytes`): a mistyped or truncated key is caught with probability 1 − 2⁻³² instead of
 /// silently encrypting to a key nobody holds. The prefix names the key kind and is part of the
 /// checksum, so a key cannot be relabelled as another kind.
-enum KeyText {
+package enum KeyText {
     static let checksumByteCount = 4
 
     static func checksum(prefix: String, _ bytes: some Collection<UInt8>) -> [UInt8] {
@@ -21,13 +21,13 @@ enum KeyText {
         return Array(hash.finalize().prefix(checksumByteCount))
     }
 
-    static func encode(prefix: String, _ bytes: [UInt8]) -> String {
+    package static func encode(prefix: String, _ bytes: [UInt8]) -> String {
         prefix + Base64URL.encode(bytes + checksum(prefix: prefix, bytes))
     }
 
     /// The key bytes, or `nil` when the prefix differs, the encoding is not canonical base64url
     /// or the checksum does not match.
-    static func decode(_ text: Substring, prefix: String) -> [UInt8]? {
+    package static func decode(_ text: Substring, prefix: String) -> [UInt8]? {
         guard text.hasPrefix(prefix), let all = Base64URL.decode(text.dropFirst(prefix.count)),
             all.count > checksumByteCount
         else { return nil }

@@ -47,6 +47,11 @@ public struct Passphrase: Sendable, CustomStringConvertible, CustomDebugStringCo
         try storage.withUnsafeBytes { try record.deriveKey(from: $0, limits: limits) }
     }
 
+    /// The passphrase's bytes, for a caller that runs its own KDF (the key store's unseal).
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try storage.withUnsafeBytes(body)
+    }
+
     public var description: String { "Passphrase(redacted)" }
     public var debugDescription: String { description }
 }

@@ -10,7 +10,7 @@ import Musl
 /// (The standard library's `SystemRandomNumberGenerator` makes one call per 8 bytes, which showed
 /// up as most of an envelope's cost.) A CSPRNG failure is not recoverable, so it traps, as the
 /// standard library does.
-func randomBytes(_ count: Int) -> [UInt8] {
+package func randomBytes(_ count: Int) -> [UInt8] {
     var bytes = [UInt8](repeating: 0, count: count)
     guard count > 0 else { return bytes }
     bytes.withUnsafeMutableBytes { buffer in

@@ -1,0 +1,133 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import CofferCrypto
+
+/// The per-node cache of key records and unsealed key versions: bounded, and every entry
+/// expires after the TTL.
+///
+/// Why both bounds: the capacity caps the unsealed material a node holds in memory, and the TTL
+/// caps how long a node can go on using a version another node disabled or destroyed if the
+/// change notification (PostgreSQL `LISTEN`) was missed. Local changes and notifications evict
+/// at once; the TTL is the worst case (docs/CONFIGURATION.md, `store.cache`).
+final class KeyCache: @unchecked Sendable {
+    struct Entry<Value> {
+        var value: Value
+        var expires: Date
+        var lastUse: UInt64
+    }
+
+    struct CachedVersion: Sendable {
+        let material: KeyMaterial
+        let state: KeyVersionState
+    }
+
+    private let lock = Lock()
+    private let capacity: Int
+    private let ttl: Duration
+    private var records: [String: Entry<KeyRecord>] = [:]
+    private var versions: [String: [UInt32: Entry<CachedVersion>]] = [:]
+    private var versionCount = 0
+    private var tick: UInt64 = 0
+    private(set) var hits: UInt64 = 0
+    private(set) var misses: UInt64 = 0
+
+    init(capacity: Int, ttl: Duration) {
+        self.capacity = max(0, capacity)
+        self.ttl = ttl
+    }
+
+    var statistics: (hits: UInt64, misses: UInt64) { lock.withLock { (hits, misses) } }
+
+    func record(_ name: String, now: Date) -> KeyRecord? {
+        lock.withLock {
+            guard let entry = records[name], entry.expires > now else {
+                misses += 1
+                return nil
+            }
+            hits += 1
+            tick += 1
+            records[name]!.lastUse = tick
+            return entry.value
+        }
+    }
+
+    func store(_ record: KeyRecord, now: Date) {
+        guard capacity > 0 else { return }
+        lock.withLock {
+            tick += 1
+            records[record.name.rawValue] = Entry(value: record, expires: now.addingTimeInterval(ttlSeconds), lastUse: tick)
+            if records.count > capacity { evictRecords(now: now) }
+        }
+    }
+
+    func version(_ name: String, _ version: UInt32, now: Date) -> CachedVersion? {
+        lock.withLock {
+            guard let entry = versions[name]?[version], entry.expires > now else {
+                misses += 1
+                return nil
+            }
+            hits += 1
+            tick += 1
+            versions[name]![version]!.lastUse = tick
+            return entry.value
+        }
+    }
+
+    func store(_ name: String, _ version: UInt32, _ value: CachedVersion, now: Date) {
+        guard capacity > 0 else { return }
+        lock.withLock {
+            tick += 1
+            if versions[name]?[version] == nil { versionCount += 1 }
+            versions[name, default: [:]][version] = Entry(value: value, expires: now.addingTimeInterval(ttlSeconds), lastUse: tick)
+            if versionCount > capacity { evictVersions(now: now) }
+        }
+    }
+
+    /// Drops everything cached about `name` (after a local change or a peer's notification).
+    func evict(_ name: String) {
+        lock.withLock {
+            records.removeValue(forKey: name)
+            versionCount -= versions.removeValue(forKey: name)?.count ?? 0
+        }
+    }
+
+    func evictAll() {
+        lock.withLock {
+            records.removeAll()
+            versions.removeAll()
+            versionCount = 0
+        }
+    }
+
+    private var ttlSeconds: TimeInterval {
+        TimeInterval(ttl.components.seconds) + TimeInterval(ttl.components.attoseconds) / 1e18
+    }
+
+    /// Expired entries first, then the least recently used quarter: amortised O(log n) per insert.
+    private func evictRecords(now: Date) {
+        records = records.filter { $0.value.expires > now }
+        guard records.count > capacity else { return }
+        let victims = records.sorted { $0.value.lastUse < $1.value.lastUse }.prefix(max(1, capacity / 4))
+        for (name, _) in victims { records.removeValue(forKey: name) }
+    }
+
+    private func evictVersions(now: Date) {
+        var all: [(String, UInt32, UInt64)] = []
+        for (name, byVersion) in versions {
+            for (version, entry) in byVersion {
+                if entry.expires <= now { versions[name]![version] = nil } else { all.append((name, version, entry.lastUse)) }
+            }
+        }
+        versions = versions.filter { !$0.value.isEmpty }
+        versionCount = all.count
+        guard versionCount > capacity else { return }
+        for (name, version, _) in all.sorted(by: { $0.2 < $1.2 }).prefix(max(1, capacity / 4)) {
+            versions[name]![version] = nil
+            versionCount -= 1
+        }
+        versions = versions.filter { !$0.value.isEmpty }
+    }
+}

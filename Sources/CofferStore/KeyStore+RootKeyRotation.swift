@@ -1,0 +1,108 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import CofferCrypto
+
+/// Progress of a long store-wide pass (root-key rotation): rows done out of rows in total.
+public typealias KeyStoreProgress = @Sendable (_ done: Int, _ total: Int) -> Void
+
+extension KeyStore {
+    /// Rows re-sealed per transaction during a root-key rotation.
+    static let rotationBatchSize = 200
+
+    /// Re-seals every key version under `newKey` (a new key file or an HSM key) and records it as
+    /// the store's root key.
+    ///
+    /// Resumable: each batch is one transaction, and every row records which root key sealed it,
+    /// so after an interruption the same call (with both keys available) skips the rows already
+    /// done. Until it finishes, the store's recorded root key stays the old one. Run it with the
+    /// other nodes stopped: they hold only the old key and cannot unseal re-sealed rows.
+    public func rotateRootKey(to newKey: any RootKey, progress: KeyStoreProgress? = nil) async throws {
+        try await rotateRootKey(newKey, kdf: nil, batchSize: Self.rotationBatchSize, stoppingAfterBatches: nil, progress: progress)
+    }
+
+    /// The same pass in smaller batches, stopping (as a crash would) after `stoppingAfterBatches`:
+    /// for tests of resumption.
+    package func rotateRootKey(to newKey: any RootKey, batchSize: Int, stoppingAfterBatches: Int?) async throws {
+        try await rotateRootKey(newKey, kdf: nil, batchSize: batchSize, stoppingAfterBatches: stoppingAfterBatches, progress: nil)
+    }
+
+    /// Re-seals every key version under a root key derived from a new passphrase (see
+    /// ``rotateRootKey(to:progress:)``).
+    public func rotateRootKey(toPassphrase passphrase: Passphrase, progress: KeyStoreProgress? = nil) async throws {
+        guard case .scrypt(let logN, let r, let p) = configuration.passphraseKDF else {
+            throw KeyStoreError(.invalidArgument, detail: "the unseal passphrase KDF must be scrypt")
+        }
+        try configuration.passphraseKDF.validateForNewData()
+        let salt = randomBytes(16)
+        let newKey = try Self.passphraseRootKey(passphrase, parameters: configuration.passphraseKDF, salt: salt)
+        try await rotateRootKey(
+            newKey, kdf: PassphraseKDFDocument(logN: logN, r: r, p: p, salt: Base64URL.encode(salt)),
+            batchSize: Self.rotationBatchSize, stoppingAfterBatches: nil, progress: progress)
+    }
+
+    private func rotateRootKey(
+        _ newKey: any RootKey, kdf: PassphraseKDFDocument?, batchSize: Int, stoppingAfterBatches: Int?, progress: KeyStoreProgress?
+    ) async throws {
+        let (oldKey, storeID) = try requireRootKey()
+        let total = try await countVersions()
+        // From here this node seals new material under the new key and unseals with either.
+        adopt(newKey)
+        var done = 0
+        var batches = 0
+        var cursor: (key: String, version: UInt32)?
+        progress?(0, total)
+        while true {
+            let after = cursor
+            let page: (count: Int, last: (key: String, version: UInt32)?) = try await write { [self] tx in
+                let rows = try await tx.allVersions(after: after, limit: batchSize)
+                for row in rows {
+                    guard let name = try? KeyIdentifier(row.key) else { throw KeyStoreError(.integrityFailure, detail: "invalid version row") }
+                    var stored = try KeyVersionRecord.decoded(key: name, version: try Self.version(row.version), row.body)
+                    guard let sealed = stored.sealedMaterial, sealed.rootKeyID != newKey.id else { continue }
+                    guard let recordBody = try await tx.record(.key, row.key, forUpdate: false) else { continue }
+                    let type = try KeyRecord.decoded(recordBody).type.rawValue
+                    let context = SealingContext.keyMaterial(storeID: storeID, key: row.key, version: row.version, type: type)
+                    let material = try unsealingKey(for: sealed).unseal(sealed, context: context)
+                    stored.sealedMaterial = try newKey.seal(material, context: context)
+                    try await tx.updateVersion(row.key, row.version, try stored.encoded())
+                }
+                return (rows.count, rows.last.map { ($0.key, $0.version) })
+            }
+            done += page.count
+            progress?(min(done, total), total)
+            batches += 1
+            if let stoppingAfterBatches, batches >= stoppingAfterBatches { return }
+            guard page.count == batchSize, let last = page.last else { break }
+            cursor = last
+        }
+        // Last: the store's record of its root key, with a new check value.
+        let check = try newKey.seal(KeyMaterial(randomBytes(32)), context: .rootKeyCheck(storeID: storeID))
+        try await write { tx in
+            guard let body = try await tx.record(.meta, "store", forUpdate: true) else { throw KeyStoreError(.integrityFailure, detail: "store row missing") }
+            var meta = try StoredDocument.decode(StoreMetaDocument.self, body, what: "store")
+            meta.rootKind = newKey.kind.split(separator: ":").first.map(String.init) ?? newKey.kind
+            meta.rootKeyID = newKey.id.hex
+            meta.kdf = kdf
+            meta.check = Base64URL.encode(check.bytes)
+            try await tx.updateRecord(.meta, "store", try StoredDocument.encode(meta))
+        }
+        _ = oldKey
+        cache.evictAll()
+    }
+
+    /// How many key versions the store holds (all keys, all states).
+    public func countVersions() async throws -> Int {
+        var count = 0
+        var cursor: (key: String, version: UInt32)?
+        while true {
+            let after = cursor
+            let rows = try await backend.transaction { tx in try await tx.allVersions(after: after, limit: 1000) }
+            count += rows.count
+            guard rows.count == 1000, let last = rows.last else { return count }
+            cursor = (last.key, last.version)
+        }
+    }
+}

@@ -1,0 +1,204 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import CofferCrypto
+
+/// Coffer's key store: keys, versions, identities and policies over any ``KeyStoreBackend``,
+/// with every key version sealed under the root key before it reaches the backend.
+///
+/// One instance per process and backend; safe to share between tasks. Several processes (nodes)
+/// may open the same database: every change is one backend transaction, and caches are evicted
+/// by the backend's change notifications or, at worst, after ``KeyStoreConfiguration/cacheTTL``.
+public final class KeyStore: Sendable {
+    let backend: any KeyStoreBackend
+    let configuration: KeyStoreConfiguration
+    let cache: KeyCache
+    private let state: LockedState
+
+    final class LockedState: @unchecked Sendable {
+        let lock = Lock()
+        /// The key new material is sealed under.
+        var rootKey: (any RootKey)?
+        /// Every root key this process holds, by id: the current one and, during a root-key
+        /// rotation, the one being replaced.
+        var unsealingKeys: [RootKeyID: any RootKey] = [:]
+        var storeID: StoreID?
+        var listener: Task<Void, Never>?
+    }
+
+    private init(backend: any KeyStoreBackend, configuration: KeyStoreConfiguration) {
+        self.backend = backend
+        self.configuration = configuration
+        self.cache = KeyCache(capacity: configuration.cacheCapacity, ttl: configuration.cacheTTL)
+        self.state = LockedState()
+    }
+
+    /// Opens the store: runs schema migrations, creates the store's identity on first open, and
+    /// checks that a given root key is the one the store is sealed under.
+    ///
+    /// - Throws: ``KeyStoreError/Code/rootKeyMismatch`` for a key file or HSM key that is not
+    ///   this store's; ``KeyStoreError/Code/unavailable`` when the backend cannot be reached.
+    public static func open(
+        backend: any KeyStoreBackend, root: RootKeySource, configuration: KeyStoreConfiguration = KeyStoreConfiguration()
+    ) async throws -> KeyStore {
+        try await backend.migrate()
+        let store = KeyStore(backend: backend, configuration: configuration)
+        if case .key(let rootKey) = root {
+            try await store.attach(rootKey)
+        } else if let meta = try await store.readMeta() {
+            store.state.lock.withLock { store.state.storeID = StoreID(bytes: Hex.decode(meta.storeID) ?? []) }
+        }
+        store.startListening()
+        return store
+    }
+
+    /// Stops listening for changes and closes the backend.
+    public func close() async throws {
+        state.lock.withLock { state.listener?.cancel() }
+        cache.evictAll()
+        try await backend.close()
+    }
+
+    /// Whether the store still waits for its passphrase.
+    public var isSealed: Bool { state.lock.withLock { state.rootKey == nil } }
+
+    /// The store's public identity (set at its first open or unseal).
+    public var storeID: StoreID? { state.lock.withLock { state.storeID } }
+
+    /// The root key's non-secret description (`key-file`, `passphrase`, `pkcs11:…`), if unsealed.
+    public var rootKeyKind: String? { state.lock.withLock { state.rootKey?.kind } }
+
+    /// Cache hits and misses since open, for metrics.
+    public var cacheStatistics: (hits: UInt64, misses: UInt64) { cache.statistics }
+
+    /// Unseals a store opened with ``RootKeySource/passphrase``. On a store that has never been
+    /// initialised, sets the passphrase.
+    ///
+    /// - Throws: ``KeyStoreError/Code/unsealFailed`` for a wrong passphrase — one error whatever
+    ///   the reason, so unseal is no oracle.
+    public func unseal(passphrase: Passphrase) async throws {
+        if let meta = try await readMeta() {
+            guard meta.rootKind == "passphrase", let kdf = meta.kdf, let salt = Base64URL.decode(Substring(kdf.salt)) else {
+                throw KeyStoreError(.unsealFailed)
+            }
+            let rootKey = try Self.passphraseRootKey(passphrase, parameters: .scrypt(logN: kdf.logN, r: kdf.r, p: kdf.p), salt: salt)
+            do { try await attach(rootKey) } catch { throw KeyStoreError(.unsealFailed) }
+        } else {
+            let salt = randomBytes(16)
+            try configuration.passphraseKDF.validateForNewData()
+            let rootKey = try Self.passphraseRootKey(passphrase, parameters: configuration.passphraseKDF, salt: salt)
+            guard case .scrypt(let logN, let r, let p) = configuration.passphraseKDF else {
+                throw KeyStoreError(.invalidArgument, detail: "the unseal passphrase KDF must be scrypt")
+            }
+            try await attach(rootKey, kdf: PassphraseKDFDocument(logN: logN, r: r, p: p, salt: Base64URL.encode(salt)))
+        }
+    }
+
+    static func passphraseRootKey(_ passphrase: Passphrase, parameters: PasswordKDFParameters, salt: [UInt8]) throws -> SoftwareRootKey {
+        let derived = try passphrase.withUnsafeBytes {
+            try parameters.deriveKey(from: $0, salt: salt, outputByteCount: 32)
+        }
+        return try derived.withUnsafeBytes { try SoftwareRootKey(bytes: $0, kind: "passphrase") }
+    }
+
+    /// The root key, or ``KeyStoreError/Code/sealed``.
+    func requireRootKey() throws -> (any RootKey, StoreID) {
+        try state.lock.withLock {
+            guard let rootKey = state.rootKey, let storeID = state.storeID else { throw KeyStoreError(.sealed) }
+            return (rootKey, storeID)
+        }
+    }
+
+    /// The root key that sealed `sealed` (current or, mid-rotation, previous).
+    func unsealingKey(for sealed: SealedKeyMaterial) throws -> any RootKey {
+        try state.lock.withLock {
+            guard state.rootKey != nil else { throw KeyStoreError(.sealed) }
+            guard let key = state.unsealingKeys[sealed.rootKeyID] else {
+                throw KeyStoreError(.integrityFailure, detail: "sealed under root key \(sealed.rootKeyID), which this node does not hold")
+            }
+            return key
+        }
+    }
+
+    /// Makes `newKey` the sealing key, keeping the old one for unsealing (root-key rotation).
+    func adopt(_ newKey: any RootKey) {
+        state.lock.withLock {
+            state.rootKey = newKey
+            state.unsealingKeys[newKey.id] = newKey
+        }
+    }
+
+    func readMeta() async throws -> StoreMetaDocument? {
+        try await backend.transaction { tx in
+            try await tx.record(.meta, "store", forUpdate: false).map { try StoredDocument.decode(StoreMetaDocument.self, $0, what: "store") }
+        }
+    }
+
+    /// Initialises the store under `rootKey` if it is new; otherwise checks `rootKey` is its own.
+    private func attach(_ rootKey: any RootKey, kdf: PassphraseKDFDocument? = nil) async throws {
+        let meta: StoreMetaDocument = try await write { tx in
+            if let existing = try await tx.record(.meta, "store", forUpdate: false) {
+                return try StoredDocument.decode(StoreMetaDocument.self, existing, what: "store")
+            }
+            let storeID = StoreID(bytes: randomBytes(16))!
+            let check = try rootKey.seal(KeyMaterial(randomBytes(32)), context: .rootKeyCheck(storeID: storeID))
+            let meta = StoreMetaDocument(
+                storeID: storeID.hex, rootKind: rootKey.kind.split(separator: ":").first.map(String.init) ?? rootKey.kind,
+                rootKeyID: rootKey.id.hex, kdf: kdf, check: Base64URL.encode(check.bytes))
+            // Another node initialising at the same moment wins the insert; this transaction then
+            // retries (``write(_:)``) and reads what that node wrote.
+            guard try await tx.insertRecord(.meta, "store", try StoredDocument.encode(meta)) else {
+                throw KeyStoreError(.conflict, detail: "store initialised concurrently")
+            }
+            return meta
+        }
+        guard let storeID = StoreID(bytes: Hex.decode(meta.storeID) ?? []) else {
+            throw KeyStoreError(.integrityFailure, detail: "invalid store row")
+        }
+        try Self.verify(rootKey, against: meta, storeID: storeID)
+        state.lock.withLock {
+            state.rootKey = rootKey
+            state.unsealingKeys[rootKey.id] = rootKey
+            state.storeID = storeID
+        }
+    }
+
+    static func verify(_ rootKey: any RootKey, against meta: StoreMetaDocument, storeID: StoreID) throws {
+        guard let checkBytes = Base64URL.decode(Substring(meta.check)), let check = try? SealedKeyMaterial(bytes: checkBytes) else {
+            throw KeyStoreError(.integrityFailure, detail: "invalid store row")
+        }
+        guard rootKey.id.hex == meta.rootKeyID, (try? rootKey.unseal(check, context: .rootKeyCheck(storeID: storeID))) != nil else {
+            throw KeyStoreError(.rootKeyMismatch, detail: "the store was sealed under root key \(meta.rootKeyID) (\(meta.rootKind))")
+        }
+    }
+
+    private func startListening() {
+        guard let changes = backend.keyChanges() else { return }
+        let cache = self.cache
+        let task = Task.detached {
+            // "" means notifications may have been missed (the listener reconnected).
+            for await name in changes {
+                if name.isEmpty { cache.evictAll() } else { cache.evict(name) }
+            }
+        }
+        state.lock.withLock { state.listener = task }
+    }
+
+    var now: Date { configuration.clock() }
+
+    /// Runs `body` in a backend transaction, retrying a few times on ``KeyStoreError/Code/conflict``
+    /// (two nodes racing on one row; the loser's transaction rolled back whole).
+    func write<R: Sendable>(_ body: @Sendable @escaping (any KeyStoreTransaction) async throws -> R) async throws -> R {
+        var attempt = 0
+        while true {
+            do {
+                return try await backend.transaction(body)
+            } catch let error as KeyStoreError where error.code == .conflict && attempt < 4 {
+                attempt += 1
+                try? await Task.sleep(for: .milliseconds(Int.random(in: 1...(10 << attempt))))
+            }
+        }
+    }
+}

@@ -1,0 +1,128 @@
+/// Key material sealed under a root key, as it reaches a backend:
+///
+/// ```
+/// format (1) = 0x01 || scheme (1) || root key id (16) || nonce (12) || ciphertext || tag (16)
+/// ```
+/// `scheme` 0x01 is AES-256-GCM-SIV in software (key-file and passphrase root keys), 0x02
+/// AES-256-GCM inside a PKCS#11 token. The associated data is never stored: it is rebuilt from
+/// the row's position (store id, key name, version, key type; ``SealingContext``), which is what
+/// makes a row useless anywhere else. The root key id says which root key sealed the row, so a
+/// root-key rotation can stop and resume.
+public struct SealedKeyMaterial: Sendable, Hashable {
+    public static let formatVersion: UInt8 = 1
+    static let headerByteCount = 1 + 1 + RootKeyID.byteCount
+    package static let nonceByteCount = 12
+    static let tagByteCount = 16
+
+    public let bytes: [UInt8]
+
+    /// Validates the layout (not the authenticity, which needs the root key).
+    public init(bytes: [UInt8]) throws {
+        guard bytes.count >= Self.headerByteCount + Self.nonceByteCount + Self.tagByteCount + 1,
+            bytes[0] == Self.formatVersion
+        else { throw KeyStoreError(.integrityFailure, detail: "malformed sealed material") }
+        self.bytes = bytes
+    }
+
+    package init(scheme: UInt8, rootKeyID: RootKeyID, nonce: [UInt8], ciphertextAndTag: [UInt8]) {
+        precondition(nonce.count == Self.nonceByteCount)
+        bytes = [Self.formatVersion, scheme] + rootKeyID.bytes + nonce + ciphertextAndTag
+    }
+
+    public var scheme: UInt8 { bytes[1] }
+    public var rootKeyID: RootKeyID { RootKeyID(bytes: Array(bytes[2..<Self.headerByteCount]))! }
+    package var nonce: ArraySlice<UInt8> { bytes[Self.headerByteCount..<Self.headerByteCount + Self.nonceByteCount] }
+    package var ciphertextAndTag: ArraySlice<UInt8> { bytes[(Self.headerByteCount + Self.nonceByteCount)...] }
+}
+
+/// The public 16-byte name of a root key, recorded in every row it seals.
+public struct RootKeyID: Hashable, Sendable, CustomStringConvertible {
+    public static let byteCount = 16
+    public let bytes: [UInt8]
+
+    public init?(bytes: [UInt8]) {
+        guard bytes.count == Self.byteCount else { return nil }
+        self.bytes = bytes
+    }
+
+    public init?(hex: String) {
+        guard let bytes = Hex.decode(hex) else { return nil }
+        self.init(bytes: bytes)
+    }
+
+    public var hex: String { Hex.encode(bytes) }
+    public var description: String { hex }
+}
+
+/// What a sealed value is bound to. Sealing authenticates these bytes as associated data:
+///
+/// ```
+/// "coffer-store/v1/" || purpose || 0x00 || store id (16) || u16 len || key name
+///   || u32 version || u16 len || key type
+/// ```
+/// so material moved to another key, version or store, or relabelled as another type, fails to
+/// unseal instead of being used.
+public struct SealingContext: Sendable, Hashable {
+    package let bytes: [UInt8]
+
+    static func keyMaterial(storeID: StoreID, key: String, version: UInt32, type: String) -> SealingContext {
+        SealingContext(purpose: "key-material", storeID: storeID, fields: [Array(key.utf8)], version: version, trailing: Array(type.utf8))
+    }
+
+    /// The root-key check value: proves at open that the configured root key is this store's.
+    static func rootKeyCheck(storeID: StoreID) -> SealingContext {
+        SealingContext(purpose: "root-key-check", storeID: storeID, fields: [], version: 0, trailing: [])
+    }
+
+    private init(purpose: String, storeID: StoreID, fields: [[UInt8]], version: UInt32, trailing: [UInt8]) {
+        var out = Array("coffer-store/v1/\(purpose)".utf8) + [0] + storeID.bytes
+        for field in fields + [trailing] {
+            out += [UInt8(field.count >> 8), UInt8(field.count & 0xFF)] + field
+        }
+        out += [UInt8(version >> 24), UInt8((version >> 16) & 0xFF), UInt8((version >> 8) & 0xFF), UInt8(version & 0xFF)]
+        bytes = out
+    }
+}
+
+/// The random 16-byte identity of one store, made at its first open and bound into every sealed
+/// row, so rows copied between two stores under the same root key do not unseal.
+public struct StoreID: Hashable, Sendable, CustomStringConvertible {
+    public let bytes: [UInt8]
+    init?(bytes: [UInt8]) {
+        guard bytes.count == 16 else { return nil }
+        self.bytes = bytes
+    }
+    public var hex: String { Hex.encode(bytes) }
+    public var description: String { hex }
+}
+
+enum Hex {
+    static func encode(_ bytes: some Sequence<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        for byte in bytes { out += [digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]] }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func decode(_ text: String) -> [UInt8]? {
+        let utf8 = Array(text.utf8)
+        guard utf8.count % 2 == 0 else { return nil }
+        var out = [UInt8]()
+        out.reserveCapacity(utf8.count / 2)
+        var index = 0
+        while index < utf8.count {
+            guard let high = nibble(utf8[index]), let low = nibble(utf8[index + 1]) else { return nil }
+            out.append(high << 4 | low)
+            index += 2
+        }
+        return out
+    }
+
+    private static func nibble(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+        default: nil
+        }
+    }
+}
