@@ -125,7 +125,8 @@ let package = Package(
         .testTarget(
             name: "CofferStoreTests",
             dependencies: ["CofferStore", "CofferStoreSQLite", "CofferStorePostgres", "CofferCrypto",
-                .product(name: "PostgresNIO", package: "postgres-nio")]
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio")]
         ),
         .testTarget(
             name: "CofferCryptoTests",
