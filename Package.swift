@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "coffer-bench", targets: ["CofferBench"]),
         .executable(name: "coffer-vectors", targets: ["CofferVectors"]),
         .executable(name: "coffer-store-torture", targets: ["CofferStoreTorture"]),
+        .executable(name: "coffer-store-bench", targets: ["CofferStoreBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", exact: "4.5.2"),
@@ -78,6 +79,14 @@ let package = Package(
         .target(
             name: "CofferStorePKCS11",
             dependencies: ["CofferStore", "CofferPKCS11", "CofferCrypto", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // `coffer-store-bench`: the key store's lookups, writes and start-up on every backend.
+        .executableTarget(
+            name: "CofferStoreBench",
+            dependencies: [
+                "CofferStore", "CofferStoreSQLite", "CofferStorePostgres", "CofferCrypto",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
         ),
         // `coffer-store-torture`: the child process the crash tests kill at random moments.
         .executableTarget(

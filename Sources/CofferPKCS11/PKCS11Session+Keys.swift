@@ -36,6 +36,13 @@ extension PKCS11Session {
             template.append(CKA_EXTRACTABLE, .bool(false))
             template.append(CKA_ENCRYPT, .bool(true))
             template.append(CKA_DECRYPT, .bool(true))
+            // Encrypt and decrypt only: a root key that could wrap, unwrap, derive or sign
+            // would let a stolen PIN do more with it than Coffer ever does.
+            template.append(CKA_WRAP, .bool(false))
+            template.append(CKA_UNWRAP, .bool(false))
+            template.append(CKA_DERIVE, .bool(false))
+            template.append(CKA_SIGN, .bool(false))
+            template.append(CKA_VERIFY, .bool(false))
             template.append(CKA_VALUE_LEN, .ulong(32))
             template.append(CKA_LABEL, .bytes(Array(label.utf8)))
 

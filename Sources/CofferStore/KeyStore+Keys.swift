@@ -127,8 +127,7 @@ extension KeyStore {
     @discardableResult
     public func configureKey(_ name: KeyIdentifier, _ change: KeyConfigurationChange) async throws -> KeyRecord {
         try Self.validate(change.labels ?? [], change.rotationPeriod ?? nil)
-        let record = try await write { tx in
-            var record = try await Self.loadRecord(tx, name, forUpdate: true)
+        return try await modifyKey(name) { record in
             guard !record.isDeleted else { throw KeyStoreError(.keyDeleted, detail: name.rawValue) }
             if let period = change.rotationPeriod { record.rotationPeriod = period }
             if let labels = change.labels { record.labels = labels }
@@ -139,6 +138,17 @@ extension KeyStore {
                 }
                 record.minimumDecryptionVersion = minimum
             }
+            return true
+        }
+    }
+
+    /// Loads the key's record under its row lock, lets `change` edit it, and — unless `change`
+    /// returns `false` (nothing to do) — writes it back with the next revision, announces the
+    /// change to other nodes and evicts it from this node's cache.
+    private func modifyKey(_ name: KeyIdentifier, _ change: @Sendable @escaping (inout KeyRecord) throws -> Bool) async throws -> KeyRecord {
+        let record = try await write { tx in
+            var record = try await Self.loadRecord(tx, name, forUpdate: true)
+            guard try change(&record) else { return record }
             record.revision += 1
             try await tx.updateRecord(.key, name.rawValue, try record.encoded())
             try await tx.announceChange(of: name.rawValue)
@@ -252,34 +262,22 @@ extension KeyStore {
     public func deleteKey(_ name: KeyIdentifier) async throws -> KeyRecord {
         let now = StoredDocument.date(StoredDocument.seconds(self.now))
         let window = TimeInterval(configuration.recoveryWindow.components.seconds)
-        let record = try await write { tx in
-            var record = try await Self.loadRecord(tx, name, forUpdate: true)
+        return try await modifyKey(name) { record in
             guard !record.flags.deletionProtected else { throw KeyStoreError(.deletionProtected, detail: name.rawValue) }
-            guard !record.isDeleted else { return record }
+            guard !record.isDeleted else { return false }
             record.deletion = KeyDeletion(deletedAt: now, purgeAfter: now.addingTimeInterval(window))
-            record.revision += 1
-            try await tx.updateRecord(.key, name.rawValue, try record.encoded())
-            try await tx.announceChange(of: name.rawValue)
-            return record
+            return true
         }
-        cache.evict(name.rawValue)
-        return record
     }
 
     /// Undoes a soft deletion within the recovery window.
     @discardableResult
     public func restoreKey(_ name: KeyIdentifier) async throws -> KeyRecord {
-        let record = try await write { tx in
-            var record = try await Self.loadRecord(tx, name, forUpdate: true)
-            guard record.isDeleted else { return record }
+        try await modifyKey(name) { record in
+            guard record.isDeleted else { return false }
             record.deletion = nil
-            record.revision += 1
-            try await tx.updateRecord(.key, name.rawValue, try record.encoded())
-            try await tx.announceChange(of: name.rawValue)
-            return record
+            return true
         }
-        cache.evict(name.rawValue)
-        return record
     }
 
     /// Destroys every soft-deleted key whose recovery window has passed: its record and all its

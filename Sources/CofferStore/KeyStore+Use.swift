@@ -79,3 +79,43 @@ extension KeyStore {
         return (material, stored.state)
     }
 }
+
+extension KeyStore {
+    /// Unseals every usable key version into the cache (up to its capacity), so the first
+    /// requests after start-up are served from memory. Returns how many versions were unsealed.
+    @discardableResult
+    public func preloadCache(progress: KeyStoreProgress? = nil) async throws -> Int {
+        let (_, storeID) = try requireRootKey()
+        let total = min(try await countVersions(), configuration.cacheCapacity)
+        var loaded = 0
+        var cursor: (key: String, version: UInt32)?
+        var types: [String: KeyRecord] = [:]
+        progress?(0, total)
+        while loaded < total {
+            let after = cursor
+            let (rows, records) = try await backend.transaction { tx in
+                let rows = try await tx.allVersions(after: after, limit: 1000)
+                var records: [String: [UInt8]] = [:]
+                for name in Set(rows.map(\.key)) { records[name] = try await tx.record(.key, name, forUpdate: false) }
+                return (rows, records)
+            }
+            let now = self.now
+            for (name, body) in records { types[name] = try KeyRecord.decoded(body) }
+            for row in rows where loaded < total {
+                guard let record = types[row.key], !record.isDeleted, let version = try? KeyVersion(row.version) else { continue }
+                let stored = try KeyVersionRecord.decoded(key: record.name, version: version, row.body)
+                guard let sealed = stored.sealedMaterial, stored.state.allowsDecryption, version >= record.minimumDecryptionVersion else { continue }
+                let material = try unsealingKey(for: sealed).unseal(
+                    sealed, context: .keyMaterial(storeID: storeID, key: row.key, version: row.version, type: record.type.rawValue))
+                cache.store(row.key, row.version, KeyCache.CachedVersion(material: material, state: stored.state), now: now)
+                cache.store(record, now: now)
+                loaded += 1
+            }
+            progress?(loaded, total)
+            guard rows.count == 1000, let last = rows.last else { break }
+            cursor = (last.key, last.version)
+            types.removeAll(keepingCapacity: true)
+        }
+        return loaded
+    }
+}

@@ -399,6 +399,32 @@ struct KeyStoreConformanceTests {
     }
 
     @Test(arguments: backends)
+    func preloadUnsealsEveryUsableVersionIntoTheCache(_ kind: StoreBackendKind) async throws {
+        let database = try await kind.makeDatabase()
+        let root = try newRootKey()
+        let store = try await open(database, root)
+        for index in 0..<5 {
+            try await store.createKey(name("p\(index)"), type: .aes256GCM)
+            try await store.rotateKey(name("p\(index)"))
+            try await store.rotateKey(name("p\(index)"))
+        }
+        try await store.setVersionState(name("p0"), version: .first, to: .disabled)
+        try await store.setVersionState(name("p1"), version: .first, to: .destroyed)
+        try await store.deleteKey(name("p2"))
+        let node = try await open(database, root)
+        let progress = ProgressLog()
+        #expect(try await node.preloadCache { progress.append($0, $1) } == 15 - 1 - 1 - 3)
+        #expect(progress.last.map { $0.0 == 10 } == true)
+        let before = node.cacheStatistics
+        let material = try await node.decryptionVersion(of: name("p3"), try KeyVersion(2)).material
+        let after = node.cacheStatistics
+        #expect(after.misses == before.misses && after.hits == before.hits + 2)
+        #expect(try await store.decryptionVersion(of: name("p3"), try KeyVersion(2)).material == material)
+        try await node.close()
+        try await store.close()
+    }
+
+    @Test(arguments: backends)
     func identitiesAndPolicies(_ kind: StoreBackendKind) async throws {
         let database = try await kind.makeDatabase()
         let store = try await open(database, try newRootKey())
