@@ -51,6 +51,12 @@ extension KeyStore {
         return try await decryptionVersion(of: name, version)
     }
 
+    /// The key's record from this node's cache when fresh (for policy checks on labels), else
+    /// from the backend.
+    public func cachedKeyRecord(_ name: KeyIdentifier) async throws -> KeyRecord {
+        try await cachedRecord(name, needing: nil)
+    }
+
     private func cachedRecord(_ name: KeyIdentifier, needing version: KeyVersion?) async throws -> KeyRecord {
         _ = try requireRootKey()
         let now = self.now

@@ -86,9 +86,13 @@ for backend in backends {
     progress("\(backend.name): cached lookups")
     let lookups = 200_000
     for name in names.prefix(100) { _ = try await store.primaryVersion(of: name) }
-    let lookup = await Double(lookups) / (try seconds {
-        for index in 0..<lookups { _ = try await store.primaryVersion(of: names[index % 100]) }
-    })
+    // On the cooperative pool, as a server handler runs (top-level code is on the main actor,
+    // and hopping off it and back for every call would be what this measured).
+    let lookup = try await Task.detached {
+        await Double(lookups) / (try seconds {
+            for index in 0..<lookups { _ = try await store.primaryVersion(of: names[index % 100]) }
+        })
+    }.value
     try await store.close()
 
     // Start-up: a store of `versionCount` versions (restored in one transaction from a backup
@@ -112,6 +116,7 @@ for backend in backends {
         try await warm.close()
     }
     precondition(unsealed == versionCount, "unsealed \(unsealed)")
-    print(String(format: "%-9@ | %21.0f | %12.0f | %12.0f | %.3f s", backend.name as NSString, lookup, create, rotate, startup))
+    print(backend.name.padding(toLength: 9, withPad: " ", startingAt: 0)
+    + String(format: " | %21.0f | %12.0f | %12.0f | %.3f s", lookup, create, rotate, startup))
 }
 
