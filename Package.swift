@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", exact: "1.33.2"),
         .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1"),
     ],
     targets: [
         // The system zlib (RFC 1950), used only for the envelope's optional compression.
@@ -79,6 +80,22 @@ let package = Package(
         .target(
             name: "CofferStorePKCS11",
             dependencies: ["CofferStore", "CofferPKCS11", "CofferCrypto", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // The server's operations, independent of HTTP: encrypt, decrypt, rewrap, data keys, HMAC,
+        // signatures over the key store (compatibility front ends reuse them).
+        .target(
+            name: "CofferService",
+            dependencies: ["CofferStore", "CofferCrypto", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // The HTTP API on Hummingbird 2: routes declared as data over the operations layer.
+        .target(
+            name: "CofferServer",
+            dependencies: [
+                "CofferService", "CofferStore", "CofferCrypto",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // `coffer-store-bench`: the key store's lookups, writes and start-up on every backend.
         .executableTarget(
@@ -136,6 +153,18 @@ let package = Package(
             dependencies: ["CofferStore", "CofferStoreSQLite", "CofferStorePostgres", "CofferCrypto",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio")]
+        ),
+        .testTarget(
+            name: "CofferServerTests",
+            dependencies: [
+                "CofferServer", "CofferStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(
+            name: "CofferServiceTests",
+            dependencies: ["CofferService", "CofferStore", "CofferCrypto"]
         ),
         .testTarget(
             name: "CofferCryptoTests",

@@ -1,0 +1,104 @@
+import CofferCrypto
+import CofferStore
+import Crypto
+import Foundation
+
+/// Turns an `Authorization: Bearer coffer-ak-…` header into an ``Identity``.
+///
+/// The store checks an API key with scrypt (tens of milliseconds, on purpose). A successful check
+/// is remembered for ``verifiedTTL`` under an HMAC of the key text with a per-process random key,
+/// so the next requests cost one HMAC and a dictionary lookup, and a disabled identity stops
+/// working within that TTL. The cache holds no API key and nothing an attacker could test
+/// guesses against offline.
+///
+/// Clients that fail repeatedly are slowed down: after ``failureLimit`` failures from one
+/// address within ``failureWindow``, that address gets 429 until the window passes — before any
+/// scrypt runs, so a guessing client cannot make the server burn CPU either.
+final class Authenticator: @unchecked Sendable {
+    static let verifiedTTL: TimeInterval = 10
+    static let failureLimit = 10
+    static let failureWindow: TimeInterval = 60
+    static let maximumTrackedClients = 100_000
+
+    private let store: KeyStore
+    private let cacheKey = SymmetricKey(size: .bits256)
+    private let lock = Lock()
+    private var verified: [Data: (identity: CofferStore.Identity, expires: Date)] = [:]
+    private var failures: [String: (count: Int, windowStart: Date)] = [:]
+    private let clock: @Sendable () -> Date
+
+    init(store: KeyStore, clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.store = store
+        self.clock = clock
+    }
+
+    func authenticate(authorization: String?, client: String) async throws -> CofferStore.Identity {
+        let now = clock()
+        try lock.withLock {
+            if let entry = failures[client], now.timeIntervalSince(entry.windowStart) < Self.failureWindow, entry.count >= Self.failureLimit {
+                throw APIError.tooManyFailures
+            }
+        }
+        guard let authorization, authorization.hasPrefix("Bearer ") else {
+            recordFailure(client, now)
+            throw APIError.unauthenticated
+        }
+        let text = String(authorization.dropFirst("Bearer ".count))
+        let tag = Data(HMAC<SHA256>.authenticationCode(for: Array(text.utf8), using: cacheKey))
+        if let hit = lock.withLock({ verified[tag] }), hit.expires > now { return hit.identity }
+        do {
+            let identity = try await store.authenticate(apiKey: text)
+            lock.withLock {
+                if verified.count >= Self.maximumTrackedClients { verified.removeAll() }
+                verified[tag] = (identity, now.addingTimeInterval(Self.verifiedTTL))
+            }
+            return identity
+        } catch let error as KeyStoreError where error.code == .unauthenticated {
+            recordFailure(client, now)
+            throw APIError.unauthenticated
+        }
+    }
+
+    /// Forgets verified keys (after an identity is disabled or deleted on this node).
+    func forgetVerified() { lock.withLock { verified.removeAll() } }
+
+    private func recordFailure(_ client: String, _ now: Date) {
+        lock.withLock {
+            if failures.count >= Self.maximumTrackedClients {
+                failures = failures.filter { now.timeIntervalSince($0.value.windowStart) < Self.failureWindow }
+            }
+            if let entry = failures[client], now.timeIntervalSince(entry.windowStart) < Self.failureWindow {
+                failures[client] = (entry.count + 1, entry.windowStart)
+            } else {
+                failures[client] = (1, now)
+            }
+        }
+    }
+}
+
+/// Decides whether an identity's policy allows an operation, with policies cached briefly.
+final class Authorizer: @unchecked Sendable {
+    static let policyTTL: TimeInterval = 5
+    private let store: KeyStore
+    private let lock = Lock()
+    private var policies: [String: (policy: Policy, expires: Date)] = [:]
+
+    init(store: KeyStore) { self.store = store }
+
+    func authorize(_ identity: CofferStore.Identity, operation: String, key: KeyIdentifier?) async throws {
+        let now = Date()
+        let policy: Policy
+        if let hit = lock.withLock({ policies[identity.policy] }), hit.expires > now {
+            policy = hit.policy
+        } else {
+            guard let loaded = try? await store.policy(named: identity.policy) else { throw APIError.forbidden }
+            lock.withLock { policies[identity.policy] = (loaded, now.addingTimeInterval(Self.policyTTL)) }
+            policy = loaded
+        }
+        var labels: Set<KeyLabel> = []
+        if let key, let record = try? await store.cachedKeyRecord(key) { labels = record.labels }
+        guard policy.allows(operation, keyName: key?.rawValue, labels: labels) else { throw APIError.forbidden }
+    }
+
+    func forgetPolicies() { lock.withLock { policies.removeAll() } }
+}

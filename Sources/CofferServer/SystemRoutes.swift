@@ -1,0 +1,33 @@
+import CofferCrypto
+import CofferStore
+import Foundation
+import Hummingbird
+
+/// Health and seal state, open to everyone: `/v1/health/live`, `/v1/health/ready`,
+/// `/v1/sys/seal-status`, `/v1/sys/unseal`.
+enum SystemRoutes {
+    struct Live: Encodable, Sendable { let status = "ok" }
+    struct Ready: Encodable, Sendable { let status: String; let sealed: Bool; let store: String }
+    struct SealStatus: Encodable, Sendable { let sealed: Bool; let rootKey: String?; let storeID: String? }
+    struct UnsealRequest: Decodable, Sendable { let passphrase: String }
+
+    static func register(_ table: RouteTable, _ store: KeyStore) {
+        table.addPublic(.get, "/v1/health/live") { (_: NoBody, _) in Live() }
+        // Ready: the store answers and is unsealed. 503 otherwise, so load balancers route around.
+        table.router.get("/v1/health/ready") { _, _ in
+            let reachable = (try? await store.countVersions()) != nil
+            let ready = reachable && !store.isSealed
+            return try RouteTable.json(
+                Ready(status: ready ? "ready" : "not_ready", sealed: store.isSealed, store: reachable ? "reachable" : "unreachable"),
+                status: ready ? .ok : .serviceUnavailable)
+        }
+        table.addPublic(.get, "/v1/sys/seal-status") { (_: NoBody, _) in
+            SealStatus(sealed: store.isSealed, rootKey: store.rootKeyKind, storeID: store.storeID?.hex)
+        }
+        table.addPublic(.post, "/v1/sys/unseal", body: UnsealRequest.self) { body, _ in
+            guard store.isSealed else { return SealStatus(sealed: false, rootKey: store.rootKeyKind, storeID: store.storeID?.hex) }
+            try await store.unseal(passphrase: try Passphrase(body.passphrase))
+            return SealStatus(sealed: store.isSealed, rootKey: store.rootKeyKind, storeID: store.storeID?.hex)
+        }
+    }
+}
