@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", exact: "1.8.0"),
     ],
     targets: [
         // The system zlib (RFC 1950), used only for the envelope's optional compression.
@@ -91,8 +92,9 @@ let package = Package(
         .target(
             name: "CofferServer",
             dependencies: [
-                "CofferService", "CofferStore", "CofferCrypto",
+                "CofferService", "CofferStore", "CofferCrypto", "CofferAudit",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -113,11 +115,18 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
+        // The server's hash-chained audit log: writer, rotation, verification (used by the server
+        // and by `coffer audit verify`, so it stays free of NIO).
+        .target(
+            name: "CofferAudit",
+            dependencies: ["CofferCrypto", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // `coffer`: the command line (one file per noun), on swift-argument-parser.
         .executableTarget(
             name: "CofferCLI",
             dependencies: [
                 "CofferCrypto",
+                "CofferAudit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -138,7 +147,7 @@ let package = Package(
         // Runs the built `coffer` executable as a subprocess.
         .testTarget(
             name: "CofferCLITests",
-            dependencies: ["CofferCrypto"]
+            dependencies: ["CofferCrypto", "CofferAudit"]
         ),
         // PKCS#11 against a real SoftHSM2 token, and the key store's HSM root key (one process-wide
         // module initialisation, so both live in this target).
@@ -157,7 +166,7 @@ let package = Package(
         .testTarget(
             name: "CofferServerTests",
             dependencies: [
-                "CofferServer", "CofferStore",
+                "CofferServer", "CofferStore", "CofferAudit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]

@@ -81,7 +81,7 @@ public struct APIError: Error, Sendable {
         encoder.outputFormatting = [.sortedKeys]
         let data = (try? encoder.encode(Body(error: .init(code: code, message: message)))) ?? Data()
         return Response(
-            status: status, headers: [.contentType: "application/json"],
+            status: status, headers: [.contentType: "application/json", AuditMiddleware.errorCodeHeader: code],
             body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }

@@ -8,6 +8,8 @@ public struct CofferRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var identity: CofferStore.Identity?
     public let clientAddress: String
+    /// Filled in by the route for the audit line.
+    let audit = AuditNote()
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

@@ -1,3 +1,4 @@
+import CofferAudit
 import CofferService
 import CofferStore
 import Hummingbird
@@ -7,8 +8,9 @@ import Logging
 /// template has it, so tests drive the same router the server runs.
 public enum CofferServerApplication {
     /// The router with every `/v1` route, the error mapping and request logging.
-    public static func buildRouter(store: KeyStore) -> Router<CofferRequestContext> {
+    public static func buildRouter(store: KeyStore, audit: AuditLog? = nil) -> Router<CofferRequestContext> {
         let router = Router(context: CofferRequestContext.self)
+        if let audit { router.add(middleware: AuditMiddleware(log: audit)) }
         router.add(middleware: ErrorMiddleware())
         let table = RouteTable(router: router, authenticator: Authenticator(store: store), authorizer: Authorizer(store: store))
         SystemRoutes.register(table, store)
@@ -18,8 +20,8 @@ public enum CofferServerApplication {
         return router
     }
 
-    public static func buildApplication(store: KeyStore, configuration: ApplicationConfiguration, logger: Logger) -> some ApplicationProtocol {
-        Application(router: buildRouter(store: store), configuration: configuration, logger: logger)
+    public static func buildApplication(store: KeyStore, audit: AuditLog?, configuration: ApplicationConfiguration, logger: Logger) -> some ApplicationProtocol {
+        Application(router: buildRouter(store: store, audit: audit), configuration: configuration, logger: logger)
     }
 
     /// The policy every fresh store gets: everything on every key.

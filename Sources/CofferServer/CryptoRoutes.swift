@@ -126,3 +126,9 @@ enum CryptoRoutes {
         return BatchResult(results: results)
     }
 }
+
+extension CryptoRoutes.EncryptResponse: VersionedOutput { var auditVersion: UInt32 { version } }
+extension CryptoRoutes.DecryptResponse: VersionedOutput { var auditVersion: UInt32 { version } }
+extension CryptoRoutes.DataKeyResponse: VersionedOutput { var auditVersion: UInt32 { version } }
+extension CryptoRoutes.MACResponse: VersionedOutput { var auditVersion: UInt32 { version } }
+extension CryptoRoutes.SignatureResponse: VersionedOutput { var auditVersion: UInt32 { version } }

@@ -29,10 +29,14 @@ struct RouteTable {
             var context = context
             let identity = try await authenticator.authenticate(authorization: request.headers[.authorization], client: context.clientAddress)
             context.identity = identity
+            context.audit.set(operation: operation, identity: identity.id)
             let key = keyScoped ? try Self.keyName(context) : nil
+            context.audit.set(key: key?.rawValue)
             try await authorizer.authorize(identity, operation: operation, key: key)
             let input = try await Self.decode(In.self, request, limit: limit)
-            return try Self.json(try await handler(input, RouteCall(keyName: key, request: request, context: context)), status: status)
+            let output = try await handler(input, RouteCall(keyName: key, request: request, context: context))
+            if let versioned = output as? any VersionedOutput { context.audit.set(version: versioned.auditVersion) }
+            return try Self.json(output, status: status)
         }
     }
 
@@ -83,6 +87,9 @@ struct RouteCall: Sendable {
     var identity: CofferStore.Identity { context.identity! }
     func query(_ name: String) -> String? { request.uri.queryParameters.get(name) }
 }
+
+/// A response that names the key version it used, for the audit line.
+protocol VersionedOutput { var auditVersion: UInt32 { get } }
 
 /// Strict standard base64 for byte fields.
 enum Base64Field {
