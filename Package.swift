@@ -18,6 +18,7 @@ let package = Package(
         .executable(name: "coffer-vectors", targets: ["CofferVectors"]),
         .executable(name: "coffer-store-torture", targets: ["CofferStoreTorture"]),
         .executable(name: "coffer-store-bench", targets: ["CofferStoreBench"]),
+        .executable(name: "coffer-server", targets: ["CofferServerMain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", exact: "4.5.2"),
@@ -29,6 +30,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types.git", exact: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-certificates.git", exact: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", exact: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", exact: "2.37.6"),
     ],
     targets: [
         // The system zlib (RFC 1950), used only for the envelope's optional compression.
@@ -92,10 +96,25 @@ let package = Package(
         .target(
             name: "CofferServer",
             dependencies: [
-                "CofferService", "CofferStore", "CofferCrypto", "CofferAudit",
+                "CofferService", "CofferStore", "CofferStoreSQLite", "CofferCrypto", "CofferAudit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // `coffer-server`: the service itself (`coffer server` starts it, so the `coffer` CLI stays
+        // free of NIO and starts fast).
+        .executableTarget(
+            name: "CofferServerMain",
+            dependencies: [
+                "CofferServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the `coffer` command line in release mode with the Swift runtime linked statically (it
-# starts in a few milliseconds and runs on machines without a Swift toolchain) and installs it.
+# Builds the `coffer` command line and the `coffer-server` service (which `coffer server` starts)
+# in release mode with the Swift runtime linked statically (they run on machines without a Swift
+# toolchain, and `coffer` starts in a few milliseconds) and installs both.
 #
 #   scripts/install.sh [DESTINATION_DIRECTORY]     (default: ~/.local/bin)
 set -euo pipefail
@@ -14,10 +15,12 @@ if [ ! -f /usr/include/zlib.h ]; then
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq zlib1g-dev
 fi
 
-echo "== swift build -c release --static-swift-stdlib --product coffer"
-swift build -c release --static-swift-stdlib --product coffer
 mkdir -p "$destination"
-install -m 0755 "$(swift build -c release --static-swift-stdlib --show-bin-path)/coffer" "$destination/coffer"
+for product in coffer coffer-server; do
+    echo "== swift build -c release --static-swift-stdlib --product $product"
+    swift build -c release --static-swift-stdlib --product "$product"
+    install -m 0755 "$(swift build -c release --static-swift-stdlib --show-bin-path)/$product" "$destination/$product"
+done
 echo "== installed $destination/coffer ($("$destination/coffer" --version))"
 case ":$PATH:" in
     *":$destination:"*) ;;

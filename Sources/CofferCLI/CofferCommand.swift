@@ -8,5 +8,5 @@ struct CofferCommand: ParsableCommand {
         abstract: "Encrypt files and streams with keys you control.",
         discussion: ExitStatus.helpText,
         version: "0.1.0",
-        subcommands: [EncryptCommand.self, DecryptCommand.self, KeygenCommand.self, WrappingKeyCommand.self, RingCommand.self, TokenCommand.self, FernetCommand.self, AuditCommand.self])
+        subcommands: [EncryptCommand.self, DecryptCommand.self, KeygenCommand.self, WrappingKeyCommand.self, RingCommand.self, TokenCommand.self, FernetCommand.self, AuditCommand.self, ServerCommand.self])
 }

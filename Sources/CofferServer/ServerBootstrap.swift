@@ -1,0 +1,61 @@
+import CofferAudit
+import CofferCrypto
+import CofferStore
+import CofferStoreSQLite
+import Foundation
+import Logging
+
+/// Everything `coffer-server` needs before it listens, on the embedded default: a data directory
+/// (0700) holding the root key file, the SQLite store, the audit log and a self-signed TLS
+/// certificate, all made on first start; and an admin API key, made and printed exactly once.
+public struct ServerBootstrap {
+    public let store: KeyStore
+    public let audit: AuditLog
+    public let certificatePath: String
+    public let privateKeyPath: String
+    /// The admin API key when this start created it (print it once; it is never shown again).
+    public let newAdminKey: String?
+
+    public static func prepare(dataDirectory: String, certificatePath: String?, privateKeyPath: String?, logger: Logger) async throws -> ServerBootstrap {
+        let fileManager = FileManager.default
+        try fileManager.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let (rootKey, created, permissive) = try RootKeyFile.loadOrCreate(at: dataDirectory + "/root.key")
+        if created { logger.notice("created root key file", metadata: ["path": "\(dataDirectory)/root.key"]) }
+        if permissive { logger.warning("the root key file is readable by other users; chmod 600 it", metadata: ["path": "\(dataDirectory)/root.key"]) }
+        logger.warning("the root key is a file in the data directory (development default); use a passphrase or an HSM in production")
+
+        let backend = try await SQLiteKeyStoreBackend.open(path: dataDirectory + "/keys.sqlite")
+        let store = try await KeyStore.open(backend: backend, root: .key(rootKey))
+
+        var newAdminKey: String?
+        if (try? await store.policy(named: "admin")) == nil {
+            try await store.putPolicy(CofferServerApplication.adminPolicy)
+        }
+        if try await store.listIdentities(limit: 1).isEmpty {
+            newAdminKey = try await store.createAPIKey(policy: "admin").secretText
+        }
+
+        let audit = try AuditLog(sink: .file(path: dataDirectory + "/audit.log", rotateAtBytes: 64 << 20))
+        if let problem = audit.startupProblem { logger.critical("\(problem)") }
+
+        var certificate = certificatePath ?? dataDirectory + "/tls/cert.pem"
+        var key = privateKeyPath ?? dataDirectory + "/tls/key.pem"
+        if certificatePath == nil || privateKeyPath == nil {
+            certificate = dataDirectory + "/tls/cert.pem"
+            key = dataDirectory + "/tls/key.pem"
+            if !fileManager.fileExists(atPath: certificate) || !fileManager.fileExists(atPath: key) {
+                try fileManager.createDirectory(atPath: dataDirectory + "/tls", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                let (certificatePEM, keyPEM) = try SelfSignedCertificate.make(names: [])
+                guard fileManager.createFile(atPath: key, contents: Data(keyPEM.utf8), attributes: [.posixPermissions: 0o600]),
+                    fileManager.createFile(atPath: certificate, contents: Data(certificatePEM.utf8), attributes: [.posixPermissions: 0o644])
+                else { throw BootstrapError(description: "cannot write the self-signed certificate in \(dataDirectory)/tls") }
+                logger.notice("created a self-signed TLS certificate", metadata: ["path": "\(certificate)"])
+            }
+        }
+        return ServerBootstrap(store: store, audit: audit, certificatePath: certificate, privateKeyPath: key, newAdminKey: newAdminKey)
+    }
+}
+
+public struct BootstrapError: Error, CustomStringConvertible {
+    public let description: String
+}

@@ -1,0 +1,62 @@
+// `coffer-server`: Coffer's key-management service over HTTPS (also started as `coffer server`).
+//
+//   coffer-server [--data-dir DIR] [--host H] [--port P] [--tls-cert PEM --tls-key PEM] [--insecure-http]
+//
+// On its embedded default it needs nothing else: the data directory gets a root key file, an
+// SQLite store, a self-signed certificate and an audit log on first start, and an admin API key
+// is printed once. docs/SERVER.md has the rest.
+import ArgumentParser
+import CofferServer
+import Foundation
+import Hummingbird
+import HummingbirdTLS
+import Logging
+
+@main
+struct CofferServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "coffer-server", abstract: "Run Coffer's key-management service over HTTPS.")
+
+    @Option(help: "Data directory: root key, SQLite store, audit log, self-signed certificate.")
+    var dataDir = "coffer-data"
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on.")
+    var port = 8443
+
+    @Option(help: "PEM certificate chain (default: a self-signed certificate in the data directory).")
+    var tlsCert: String?
+
+    @Option(help: "PEM private key for --tls-cert.")
+    var tlsKey: String?
+
+    @Flag(help: "Serve plain HTTP. Only behind a TLS-terminating proxy on the same host; logged loudly.")
+    var insecureHTTP = false
+
+    func run() async throws {
+        var logger = Logger(label: "coffer.server")
+        logger.logLevel = .info
+        let bootstrap = try await ServerBootstrap.prepare(dataDirectory: dataDir, certificatePath: tlsCert, privateKeyPath: tlsKey, logger: logger)
+        if let adminKey = bootstrap.newAdminKey {
+            // The one time this secret is shown: on stdout, not in the log.
+            print("Admin API key (shown once, store it now): \(adminKey)")
+        }
+        let router = CofferServerApplication.buildRouter(store: bootstrap.store, audit: bootstrap.audit)
+        let configuration = ApplicationConfiguration(address: .hostname(host, port: port), serverName: "coffer")
+        let application: any ApplicationProtocol
+        if insecureHTTP {
+            logger.critical("serving PLAIN HTTP: API keys and plaintexts cross the network unencrypted (--insecure-http)")
+            application = Application(router: router, configuration: configuration, logger: logger)
+        } else {
+            let tls = try TLSSettings.server(certificatePath: bootstrap.certificatePath, privateKeyPath: bootstrap.privateKeyPath)
+            application = Application(router: router, server: try .tls(.http1(), tlsConfiguration: tls), configuration: configuration, logger: logger)
+        }
+        print("Listening on \(insecureHTTP ? "http" : "https")://\(host):\(port) (TLS certificate: \(bootstrap.certificatePath))")
+        fflush(nil)
+        try await application.runService()
+        bootstrap.audit.flush()
+        try await bootstrap.store.close()
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+
+/// `coffer server` started for real: HTTPS with the self-signed certificate it makes, curl as
+/// the client, SIGTERM to stop, and a restart on the same data directory.
+@Suite("coffer server, live", .serialized)
+struct ServerLiveTests {
+    struct Running {
+        let process: Process
+        let output: Pipe
+        let port: Int
+        let firstLines: String
+    }
+
+    func start(_ dataDirectory: String) throws -> Running {
+        let port = Int.random(in: 20000...60000)
+        let process = Process()
+        process.executableURL = CofferProcess.executable
+        process.arguments = ["server", "--data-dir", dataDirectory, "--port", String(port)]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var text = ""
+        let deadline = Date().addingTimeInterval(60)
+        while !text.contains("Listening on"), Date() < deadline {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        // Wait until the port accepts connections.
+        for _ in 0..<100 {
+            if (try? curl(["https://127.0.0.1:\(port)/v1/health/live", "--cacert", dataDirectory + "/tls/cert.pem"])).map({ $0.status == 0 }) == true { break }
+            usleep(100_000)
+        }
+        return Running(process: process, output: output, port: port, firstLines: text)
+    }
+
+    func curl(_ arguments: [String], body: String? = nil) throws -> (status: Int32, out: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        process.arguments = ["-sS", "--max-time", "10"] + arguments + (body.map { ["-H", "Content-Type: application/json", "--data", $0] } ?? [])
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test func startsOnItsEmbeddedDefaultServesHTTPSAndRestarts() throws {
+        let workspace = try Workspace()
+        let data = workspace.path("data")
+        let first = try start(data)
+        defer { if first.process.isRunning { first.process.terminate() } }
+        let adminKey = try #require(first.firstLines.split(separator: "\n").first { $0.hasPrefix("Admin API key") }?.split(separator: " ").last.map(String.init))
+        let base = "https://127.0.0.1:\(first.port)"
+        let tls = ["--cacert", data + "/tls/cert.pem", "-H", "Authorization: Bearer \(adminKey)"]
+        #expect(try curl(tls + ["\(base)/v1/keys", "-X", "POST"], body: #"{"name":"live","type":"aes256-gcm"}"#).out.contains("\"name\":\"live\""))
+        let plaintext = Data("live secret 9311".utf8).base64EncodedString()
+        let sealed = try curl(tls + ["\(base)/v1/keys/live/encrypt"], body: #"{"plaintext":"\#(plaintext)"}"#).out
+        let ciphertext = try #require((try JSONSerialization.jsonObject(with: Data(sealed.utf8)) as? [String: Any])?["ciphertext"] as? String)
+        #expect(try curl(tls + ["\(base)/v1/keys/live/decrypt"], body: #"{"ciphertext":"\#(ciphertext)"}"#).out.contains(plaintext))
+        // TLS only, 1.2 or newer; plain HTTP on the TLS port fails; no key → 401.
+        #expect(try curl(["--tlsv1.1", "--tls-max", "1.1", "--cacert", data + "/tls/cert.pem", "\(base)/v1/health/live"]).status != 0)
+        #expect(try curl(["http://127.0.0.1:\(first.port)/v1/health/live"]).out.contains("ok") == false)
+        #expect(try curl(["--cacert", data + "/tls/cert.pem", "\(base)/v1/keys"]).out.contains("unauthenticated"))
+
+        first.process.terminate()  // SIGTERM: graceful shutdown
+        first.process.waitUntilExit()
+        #expect(first.process.terminationStatus == 0)
+
+        // Restart: same store, same certificate, no second admin key.
+        let second = try start(data)
+        defer { if second.process.isRunning { second.process.terminate() } }
+        #expect(!second.firstLines.contains("Admin API key"))
+        let again = ["--cacert", data + "/tls/cert.pem", "-H", "Authorization: Bearer \(adminKey)"]
+        #expect(try curl(again + ["https://127.0.0.1:\(second.port)/v1/keys/live/decrypt"], body: #"{"ciphertext":"\#(ciphertext)"}"#).out.contains(plaintext))
+        second.process.terminate()
+        second.process.waitUntilExit()
+
+        // The data directory is private, and the audit log verifies and holds no secret.
+        let mode = try FileManager.default.attributesOfItem(atPath: data)[.posixPermissions] as? Int
+        #expect(mode == 0o700)
+        let audit = try String(contentsOfFile: data + "/audit.log", encoding: .utf8)
+        #expect(!audit.contains(plaintext) && !audit.contains(adminKey) && !audit.contains(ciphertext))
+        #expect(try workspace.coffer("audit", "verify", data + "/audit.log").status == 0)
+    }
+}
