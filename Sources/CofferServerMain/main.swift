@@ -45,13 +45,15 @@ struct CofferServerCommand: AsyncParsableCommand {
         }
         let router = CofferServerApplication.buildRouter(store: bootstrap.store, audit: bootstrap.audit)
         let configuration = ApplicationConfiguration(address: .hostname(host, port: port), serverName: "coffer")
+        let scheduler = RotationScheduler(store: bootstrap.store, logger: logger)
         let application: any ApplicationProtocol
         if insecureHTTP {
             logger.critical("serving PLAIN HTTP: API keys and plaintexts cross the network unencrypted (--insecure-http)")
-            application = Application(router: router, configuration: configuration, logger: logger)
+            application = Application(router: router, configuration: configuration, services: [scheduler], logger: logger)
         } else {
             let tls = try TLSSettings.server(certificatePath: bootstrap.certificatePath, privateKeyPath: bootstrap.privateKeyPath)
-            application = Application(router: router, server: try .tls(.http1(), tlsConfiguration: tls), configuration: configuration, logger: logger)
+            application = Application(
+                router: router, server: try .tls(.http1(), tlsConfiguration: tls), configuration: configuration, services: [scheduler], logger: logger)
         }
         print("Listening on \(insecureHTTP ? "http" : "https")://\(host):\(port) (TLS certificate: \(bootstrap.certificatePath))")
         fflush(nil)

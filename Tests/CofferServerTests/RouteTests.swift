@@ -1,4 +1,6 @@
+import CofferCrypto
 import CofferServer
+import Logging
 import CofferStore
 import Foundation
 import Hummingbird
@@ -199,5 +201,22 @@ struct RouteTests {
             #expect(unsealed.status == .ok && unsealed.body["sealed"] as? Bool == false)
             #expect(try await client.call(.get, "/v1/health/ready", key: "").status == .ok)
         }
+    }
+}
+
+@Suite("Rotation scheduler")
+struct RotationSchedulerTests {
+    @Test func rotatesDueKeysOnceAndLeavesOthers() async throws {
+        let fixture = try await ServerFixture.make()
+        try await fixture.store.createKey(try KeyIdentifier("due"), type: .aes256GCM, options: KeyCreationOptions(rotationPeriod: .seconds(1)))
+        try await fixture.store.createKey(try KeyIdentifier("later"), type: .aes256GCM, options: KeyCreationOptions(rotationPeriod: .seconds(3600)))
+        try await fixture.store.createKey(try KeyIdentifier("never"), type: .aes256GCM)
+        let scheduler = RotationScheduler(store: fixture.store, logger: Logger(label: "test"))
+        #expect(await scheduler.runOnce().isEmpty)
+        try await Task.sleep(for: .milliseconds(2100))
+        #expect(await scheduler.runOnce().map(\.rawValue) == ["due"])
+        #expect(await scheduler.runOnce().isEmpty)
+        #expect(try await fixture.store.describeKey(try KeyIdentifier("due")).latestVersion.rawValue == 2)
+        #expect(try await fixture.store.describeKey(try KeyIdentifier("later")).latestVersion.rawValue == 1)
     }
 }
