@@ -8,21 +8,27 @@ import Logging
 /// template has it, so tests drive the same router the server runs.
 public enum CofferServerApplication {
     /// The router with every `/v1` route, the error mapping and request logging.
-    public static func buildRouter(store: KeyStore, audit: AuditLog? = nil) -> Router<CofferRequestContext> {
+    public static func buildRouter(store: KeyStore, audit: AuditLog? = nil, metrics: ServerMetrics? = nil) -> Router<CofferRequestContext> {
         let router = Router(context: CofferRequestContext.self)
+        if let metrics { router.add(middleware: MetricsMiddleware(metrics: metrics)) }
         if let audit { router.add(middleware: AuditMiddleware(log: audit)) }
         router.add(middleware: ErrorMiddleware())
         let table = RouteTable(router: router, authenticator: Authenticator(store: store), authorizer: Authorizer(store: store))
         SystemRoutes.register(table, store)
+        if let metrics {
+            // Behind an API key with the `metrics` operation: volumes per operation are not
+            // secret, but they are nobody else's business either.
+            table.addRaw(.get, "/v1/metrics", operation: "metrics") { _ in
+                Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                         body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
+            }
+        }
         KeyRoutes.register(table, store)
         CryptoRoutes.register(table, KeyOperations(store: store))
         IdentityRoutes.register(table, store)
         return router
     }
 
-    public static func buildApplication(store: KeyStore, audit: AuditLog?, configuration: ApplicationConfiguration, logger: Logger) -> some ApplicationProtocol {
-        Application(router: buildRouter(store: store, audit: audit), configuration: configuration, logger: logger)
-    }
 
     /// The policy every fresh store gets: everything on every key.
     public static let adminPolicy = try! Policy(name: "admin", statements: [

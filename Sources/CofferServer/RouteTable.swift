@@ -40,6 +40,19 @@ struct RouteTable {
         }
     }
 
+    /// An authenticated route that builds its own response (metrics).
+    func addRaw(_ method: HTTPRequest.Method, _ path: RouterPath, operation: String, _ handler: @escaping @Sendable (CofferRequestContext) async throws -> Response) {
+        let authenticator = self.authenticator, authorizer = self.authorizer
+        router.on(path, method: method) { request, context in
+            var context = context
+            let identity = try await authenticator.authenticate(authorization: request.headers[.authorization], client: context.clientAddress)
+            context.identity = identity
+            context.audit.set(operation: operation, identity: identity.id)
+            try await authorizer.authorize(identity, operation: operation, key: nil)
+            return try await handler(context)
+        }
+    }
+
     /// A route open to everyone (health, seal status, unseal).
     func addPublic<In: Decodable & Sendable, Out: Encodable & Sendable>(
         _ method: HTTPRequest.Method, _ path: RouterPath, limit: Int = RouteLimits.small, body: In.Type = NoBody.self,

@@ -43,7 +43,11 @@ struct CofferServerCommand: AsyncParsableCommand {
             // The one time this secret is shown: on stdout, not in the log.
             print("Admin API key (shown once, store it now): \(adminKey)")
         }
-        let router = CofferServerApplication.buildRouter(store: bootstrap.store, audit: bootstrap.audit)
+        let metrics = ServerMetrics(store: bootstrap.store, certificatePath: insecureHTTP ? nil : bootstrap.certificatePath)
+        if let days = metrics.certificateDaysToExpiry(), days < 30 {
+            logger.warning("the TLS certificate expires soon", metadata: ["days": "\(Int(days))", "path": "\(bootstrap.certificatePath)"])
+        }
+        let router = CofferServerApplication.buildRouter(store: bootstrap.store, audit: bootstrap.audit, metrics: metrics)
         let configuration = ApplicationConfiguration(address: .hostname(host, port: port), serverName: "coffer")
         let scheduler = RotationScheduler(store: bootstrap.store, logger: logger)
         let application: any ApplicationProtocol

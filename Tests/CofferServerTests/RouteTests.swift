@@ -220,3 +220,33 @@ struct RotationSchedulerTests {
         #expect(try await fixture.store.describeKey(try KeyIdentifier("later")).latestVersion.rawValue == 1)
     }
 }
+
+@Suite("Metrics")
+struct MetricsTests {
+    @Test func countsRequestsByOperationWithBoundedLabels() async throws {
+        let fixture = try await ServerFixture.make()
+        let metrics = ServerMetrics(store: fixture.store, certificatePath: nil)
+        let application = Application(router: CofferServerApplication.buildRouter(store: fixture.store, metrics: metrics))
+        let adminKey = fixture.adminKey
+        try await application.test(.router) { client in
+            let client = ServerFixture.Client(client: client, key: adminKey)
+            try await client.call(.post, "/v1/keys", json: #"{"name":"secret-project-x","type":"aes256-gcm"}"#)
+            for _ in 0..<3 { try await client.call(.post, "/v1/keys/secret-project-x/encrypt", json: #"{"plaintext":"AA=="}"#) }
+            try await client.call(.post, "/v1/keys/secret-project-x/encrypt", json: #"{"plaintext":"***"}"#)
+            try await client.call(.get, "/v1/keys", key: "nope")
+            #expect(try await client.call(.get, "/v1/metrics", key: "").status == .unauthorized)
+            let exposition = try await client.call(.get, "/v1/metrics")
+            #expect(exposition.status == .ok)
+            let text = exposition.text
+            #expect(text.contains(#"coffer_requests_total{operation="encrypt",status="2xx"} 3"#))
+            #expect(text.contains(#"coffer_requests_total{operation="encrypt",status="4xx"} 1"#))
+            #expect(text.contains("coffer_request_duration_seconds_bucket"))
+            #expect(text.contains("coffer_key_cache_hits"))
+            #expect(!text.contains("secret-project-x") && !text.contains(adminKey))
+            // A policy without `metrics` may not read them.
+            try await client.call(.put, "/v1/policies/enc", json: #"{"statements":[{"effect":"allow","operations":["encrypt"],"keys":["*"]}]}"#)
+            let other = try #require(try await client.call(.post, "/v1/identities/api-keys", json: #"{"policy":"enc"}"#).body.string("apiKey"))
+            #expect(try await client.call(.get, "/v1/metrics", key: other).status == .forbidden)
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import CofferCrypto
+import CofferStore
+import Foundation
+import Hummingbird
+import Metrics
+import Prometheus
+import X509
+
+/// The server's Prometheus metrics, made through swift-metrics with an explicit factory (no
+/// process-wide bootstrap, so tests can hold several servers). Labels are bounded: the policy
+/// operation name (or the route pattern) and the status class — never a key name, identity or
+/// client address.
+public final class ServerMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    let factory: PrometheusMetricsFactory
+    let store: KeyStore
+    let certificatePath: String?
+    let cacheHits: Metrics.Gauge
+    let cacheMisses: Metrics.Gauge
+    let certificateDays: Metrics.Gauge
+
+    public init(store: KeyStore, certificatePath: String?) {
+        registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+            .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
+        ]
+        self.factory = factory
+        self.store = store
+        self.certificatePath = certificatePath
+        cacheHits = Metrics.Gauge(label: "coffer_key_cache_hits", factory: factory)
+        cacheMisses = Metrics.Gauge(label: "coffer_key_cache_misses", factory: factory)
+        certificateDays = Metrics.Gauge(label: "coffer_tls_certificate_days_to_expiry", factory: factory)
+    }
+
+    func record(operation: String, status: Int, duration: Duration) {
+        let dimensions = [("operation", operation), ("status", "\(status / 100)xx")]
+        Metrics.Counter(label: "coffer_requests_total", dimensions: dimensions, factory: factory).increment()
+        Metrics.Timer(label: "coffer_request_duration_seconds", dimensions: [("operation", operation)], factory: factory)
+            .recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+    }
+
+    /// Days until the serving certificate expires (negative once expired), or `nil` without one.
+    public func certificateDaysToExpiry() -> Double? {
+        guard let certificatePath, let pem = try? String(contentsOfFile: certificatePath, encoding: .utf8),
+            let certificate = try? Certificate(pemEncoded: pem)
+        else { return nil }
+        return certificate.notValidAfter.timeIntervalSinceNow / 86400
+    }
+
+    /// The text exposition, with the gauges read now.
+    func exposition() -> [UInt8] {
+        let statistics = store.cacheStatistics
+        cacheHits.record(Double(statistics.hits))
+        cacheMisses.record(Double(statistics.misses))
+        if let days = certificateDaysToExpiry() { certificateDays.record(days) }
+        return registry.emitToBuffer()
+    }
+}
+
+/// Times every request and counts it by operation and status class.
+struct MetricsMiddleware: RouterMiddleware {
+    typealias Context = CofferRequestContext
+    let metrics: ServerMetrics
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        let response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            let mapped = APIError.from(error)
+            metrics.record(operation: Self.operation(context, request), status: Int(mapped.status.code), duration: ContinuousClock.now - start)
+            throw error
+        }
+        metrics.record(operation: Self.operation(context, request), status: Int(response.status.code), duration: ContinuousClock.now - start)
+        return response
+    }
+
+    /// The policy operation when the route set one, else the route pattern (bounded: it is one
+    /// of the declared routes, or "unmatched").
+    static func operation(_ context: Context, _ request: Request) -> String {
+        context.audit.snapshot.operation ?? context.endpointPath ?? "unmatched"
+    }
+}
