@@ -31,6 +31,10 @@ if ! python3 -c 'import cryptography' >/dev/null 2>&1; then
     echo "== installing Python cryptography"
     python3 -m pip install --quiet cryptography || python3 -m pip install --quiet --break-system-packages cryptography
 fi
+if ! python3 -c 'import openapi_spec_validator, yaml' >/dev/null 2>&1; then
+    echo "== installing Python openapi-spec-validator (checks docs/openapi.yaml)"
+    python3 -m pip install --quiet openapi-spec-validator pyyaml || python3 -m pip install --quiet --break-system-packages openapi-spec-validator pyyaml
+fi
 if ! python3 -c 'import cryptography_vectors' >/dev/null 2>&1; then
     # The Fernet spec vectors ship in cryptography-vectors; take the release matching cryptography.
     vectors="cryptography-vectors==$(python3 -c 'import cryptography; print(cryptography.__version__)')"

@@ -9,6 +9,15 @@ import Logging
 public enum CofferServerApplication {
     /// The router with every `/v1` route, the error mapping and request logging.
     public static func buildRouter(store: KeyStore, audit: AuditLog? = nil, metrics: ServerMetrics? = nil) -> Router<CofferRequestContext> {
+        buildRouterAndRoutes(store: store, audit: audit, metrics: metrics).router
+    }
+
+    /// Every route as `METHOD /path` (Hummingbird's `:parameter` syntax), as declared.
+    public static func declaredRoutes(store: KeyStore) -> [String] {
+        buildRouterAndRoutes(store: store, audit: nil, metrics: ServerMetrics(store: store, certificatePath: nil)).routes
+    }
+
+    static func buildRouterAndRoutes(store: KeyStore, audit: AuditLog?, metrics: ServerMetrics?) -> (router: Router<CofferRequestContext>, routes: [String]) {
         let router = Router(context: CofferRequestContext.self)
         if let metrics { router.add(middleware: MetricsMiddleware(metrics: metrics)) }
         if let audit { router.add(middleware: AuditMiddleware(log: audit)) }
@@ -26,7 +35,7 @@ public enum CofferServerApplication {
         KeyRoutes.register(table, store)
         CryptoRoutes.register(table, KeyOperations(store: store))
         IdentityRoutes.register(table, store)
-        return router
+        return (router, table.declared.all)
     }
 
 

@@ -1,4 +1,5 @@
 import CofferCrypto
+import HTTPTypes
 import CofferService
 import CofferStore
 import Foundation
@@ -15,6 +16,15 @@ struct RouteTable {
     let router: Router<CofferRequestContext>
     let authenticator: Authenticator
     let authorizer: Authorizer
+    /// Every route declared, for the check that docs/openapi.yaml describes exactly these.
+    let declared = DeclaredRoutes()
+
+    final class DeclaredRoutes: @unchecked Sendable {
+        private let lock = Lock()
+        private var routes: [String] = []
+        func add(_ method: HTTPRequest.Method, _ path: RouterPath) { lock.withLock { routes.append("\(method.rawValue) \(path)") } }
+        var all: [String] { lock.withLock { routes } }
+    }
 
     /// An authenticated route. `handler` gets the decoded body and the ``RouteCall``: the key
     /// named by the path's `:name` (when `keyScoped`), the request, and the context with its
@@ -24,6 +34,7 @@ struct RouteTable {
         limit: Int = RouteLimits.small, status: HTTPResponse.Status = .ok, body: In.Type = NoBody.self,
         _ handler: @escaping @Sendable (In, RouteCall) async throws -> Out
     ) {
+        declared.add(method, path)
         let authenticator = self.authenticator, authorizer = self.authorizer
         router.on(path, method: method) { request, context in
             var context = context
@@ -42,6 +53,7 @@ struct RouteTable {
 
     /// An authenticated route that builds its own response (metrics).
     func addRaw(_ method: HTTPRequest.Method, _ path: RouterPath, operation: String, _ handler: @escaping @Sendable (CofferRequestContext) async throws -> Response) {
+        declared.add(method, path)
         let authenticator = self.authenticator, authorizer = self.authorizer
         router.on(path, method: method) { request, context in
             var context = context
@@ -58,6 +70,7 @@ struct RouteTable {
         _ method: HTTPRequest.Method, _ path: RouterPath, limit: Int = RouteLimits.small, body: In.Type = NoBody.self,
         _ handler: @escaping @Sendable (In, CofferRequestContext) async throws -> Out
     ) {
+        declared.add(method, path)
         router.on(path, method: method) { request, context in
             let input = try await Self.decode(In.self, request, limit: limit)
             return try Self.json(try await handler(input, context))

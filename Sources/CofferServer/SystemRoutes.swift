@@ -14,6 +14,7 @@ enum SystemRoutes {
     static func register(_ table: RouteTable, _ store: KeyStore) {
         table.addPublic(.get, "/v1/health/live") { (_: NoBody, _) in Live() }
         // Ready: the store answers and is unsealed. 503 otherwise, so load balancers route around.
+        table.declared.add(.get, "/v1/health/ready")
         table.router.get("/v1/health/ready") { _, _ in
             let reachable = (try? await store.countVersions()) != nil
             let ready = reachable && !store.isSealed
