@@ -27,7 +27,7 @@ public enum CofferServerApplication {
         if let metrics {
             // Behind an API key with the `metrics` operation: volumes per operation are not
             // secret, but they are nobody else's business either.
-            table.addRaw(.get, "/v1/metrics", operation: "metrics") { _ in
+            table.addRaw(.get, "/v1/metrics", operation: "metrics") { _, _, _ in
                 Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                          body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
             }

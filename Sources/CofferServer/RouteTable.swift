@@ -34,6 +34,20 @@ struct RouteTable {
         limit: Int = RouteLimits.small, status: HTTPResponse.Status = .ok, body: In.Type = NoBody.self,
         _ handler: @escaping @Sendable (In, RouteCall) async throws -> Out
     ) {
+        addRaw(method, path, operation: operation, keyScoped: keyScoped) { request, context, key in
+            let input = try await Self.decode(In.self, request, limit: limit)
+            let output = try await handler(input, RouteCall(keyName: key, request: request, context: context))
+            if let versioned = output as? any VersionedOutput { context.audit.set(version: versioned.auditVersion) }
+            return try Self.json(output, status: status)
+        }
+    }
+
+    /// An authenticated route that builds its own response: authenticate, record the identity and
+    /// operation for the audit line, check the path's key name, authorize, then `handler`.
+    func addRaw(
+        _ method: HTTPRequest.Method, _ path: RouterPath, operation: String, keyScoped: Bool = false,
+        _ handler: @escaping @Sendable (Request, CofferRequestContext, KeyIdentifier?) async throws -> Response
+    ) {
         declared.add(method, path)
         let authenticator = self.authenticator, authorizer = self.authorizer
         router.on(path, method: method) { request, context in
@@ -44,24 +58,7 @@ struct RouteTable {
             let key = keyScoped ? try Self.keyName(context) : nil
             context.audit.set(key: key?.rawValue)
             try await authorizer.authorize(identity, operation: operation, key: key)
-            let input = try await Self.decode(In.self, request, limit: limit)
-            let output = try await handler(input, RouteCall(keyName: key, request: request, context: context))
-            if let versioned = output as? any VersionedOutput { context.audit.set(version: versioned.auditVersion) }
-            return try Self.json(output, status: status)
-        }
-    }
-
-    /// An authenticated route that builds its own response (metrics).
-    func addRaw(_ method: HTTPRequest.Method, _ path: RouterPath, operation: String, _ handler: @escaping @Sendable (CofferRequestContext) async throws -> Response) {
-        declared.add(method, path)
-        let authenticator = self.authenticator, authorizer = self.authorizer
-        router.on(path, method: method) { request, context in
-            var context = context
-            let identity = try await authenticator.authenticate(authorization: request.headers[.authorization], client: context.clientAddress)
-            context.identity = identity
-            context.audit.set(operation: operation, identity: identity.id)
-            try await authorizer.authorize(identity, operation: operation, key: nil)
-            return try await handler(context)
+            return try await handler(request, context, key)
         }
     }
 
