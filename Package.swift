@@ -99,7 +99,8 @@ let package = Package(
         .target(
             name: "CofferServer",
             dependencies: [
-                "CofferService", "CofferStore", "CofferStoreSQLite", "CofferCrypto", "CofferAudit",
+                "CofferService", "CofferStore", "CofferStoreSQLite", "CofferStorePostgres", "CofferCrypto", "CofferAudit",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "X509", package: "swift-certificates"),

@@ -1,7 +1,9 @@
 import CofferAudit
 import CofferCrypto
 import CofferStore
+import CofferStorePostgres
 import CofferStoreSQLite
+import PostgresNIO
 import Foundation
 import Logging
 
@@ -16,15 +18,33 @@ public struct ServerBootstrap {
     /// The admin API key when this start created it (print it once; it is never shown again).
     public let newAdminKey: String?
 
-    public static func prepare(dataDirectory: String, certificatePath: String?, privateKeyPath: String?, logger: Logger) async throws -> ServerBootstrap {
+    /// Where the keys live: the embedded SQLite file, or a PostgreSQL database shared by nodes.
+    public enum StoreLocation: Sendable {
+        case sqlite
+        /// `host:port/database`; user `coffer` unless `user@` is given; password from
+        /// `COFFER_POSTGRES_PASSWORD` (never from argv, where `ps` shows it).
+        case postgres(String)
+    }
+
+    public static func prepare(
+        dataDirectory: String, rootKeyFile: String? = nil, storeLocation: StoreLocation = .sqlite,
+        certificatePath: String?, privateKeyPath: String?, logger: Logger
+    ) async throws -> ServerBootstrap {
         let fileManager = FileManager.default
         try fileManager.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let (rootKey, created, permissive) = try RootKeyFile.loadOrCreate(at: dataDirectory + "/root.key")
-        if created { logger.notice("created root key file", metadata: ["path": "\(dataDirectory)/root.key"]) }
-        if permissive { logger.warning("the root key file is readable by other users; chmod 600 it", metadata: ["path": "\(dataDirectory)/root.key"]) }
+        let rootKeyPath = rootKeyFile ?? dataDirectory + "/root.key"
+        let (rootKey, created, permissive) = try RootKeyFile.loadOrCreate(at: rootKeyPath)
+        if created { logger.notice("created root key file", metadata: ["path": "\(rootKeyPath)"]) }
+        if permissive { logger.warning("the root key file is readable by other users; chmod 600 it", metadata: ["path": "\(rootKeyPath)"]) }
         logger.warning("the root key is a file in the data directory (development default); use a passphrase or an HSM in production")
 
-        let backend = try await SQLiteKeyStoreBackend.open(path: dataDirectory + "/keys.sqlite")
+        let backend: any KeyStoreBackend
+        switch storeLocation {
+        case .sqlite:
+            backend = try await SQLiteKeyStoreBackend.open(path: dataDirectory + "/keys.sqlite")
+        case .postgres(let location):
+            backend = PostgresKeyStoreBackend(configuration: try postgresConfiguration(location), logger: logger)
+        }
         let store = try await KeyStore.open(backend: backend, root: .key(rootKey))
 
         var newAdminKey: String?
@@ -53,6 +73,25 @@ public struct ServerBootstrap {
             }
         }
         return ServerBootstrap(store: store, audit: audit, certificatePath: certificate, privateKeyPath: key, newAdminKey: newAdminKey)
+    }
+}
+
+extension ServerBootstrap {
+    static func postgresConfiguration(_ location: String) throws -> PostgresClient.Configuration {
+        var rest = Substring(location)
+        var user = "coffer"
+        if let at = rest.firstIndex(of: "@") {
+            user = String(rest[..<at])
+            rest = rest[rest.index(after: at)...]
+        }
+        guard let slash = rest.firstIndex(of: "/"), let colon = rest[..<slash].lastIndex(of: ":"),
+            let port = Int(rest[rest.index(after: colon)..<slash]), !rest[rest.index(after: slash)...].isEmpty
+        else { throw BootstrapError(description: "--postgres takes [user@]host:port/database") }
+        let host = String(rest[..<colon])
+        let database = String(rest[rest.index(after: slash)...])
+        let password = ProcessInfo.processInfo.environment["COFFER_POSTGRES_PASSWORD"]
+        // TLS to PostgreSQL when the server offers it; loopback test clusters do not.
+        return PostgresClient.Configuration(host: host, port: port, username: user, password: password, database: database, tls: .prefer(.makeClientConfiguration()))
     }
 }
 

@@ -20,6 +20,12 @@ struct CofferServerCommand: AsyncParsableCommand {
     @Option(help: "Data directory: root key, SQLite store, audit log, self-signed certificate.")
     var dataDir = "coffer-data"
 
+    @Option(help: "Root key file (default: DATA_DIR/root.key, created on first start). Nodes sharing a store share it.")
+    var rootKeyFile: String?
+
+    @Option(help: "Keep keys in PostgreSQL, shared by several nodes: [user@]host:port/database (password from COFFER_POSTGRES_PASSWORD).")
+    var postgres: String?
+
     @Option(help: "Address to listen on.")
     var host = "127.0.0.1"
 
@@ -38,7 +44,9 @@ struct CofferServerCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "coffer.server")
         logger.logLevel = .info
-        let bootstrap = try await ServerBootstrap.prepare(dataDirectory: dataDir, certificatePath: tlsCert, privateKeyPath: tlsKey, logger: logger)
+        let bootstrap = try await ServerBootstrap.prepare(
+            dataDirectory: dataDir, rootKeyFile: rootKeyFile, storeLocation: postgres.map { .postgres($0) } ?? .sqlite,
+            certificatePath: tlsCert, privateKeyPath: tlsKey, logger: logger)
         if let adminKey = bootstrap.newAdminKey {
             // The one time this secret is shown: on stdout, not in the log.
             print("Admin API key (shown once, store it now): \(adminKey)")
