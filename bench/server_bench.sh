@@ -40,7 +40,7 @@ curl -sS -k -H "Authorization: Bearer $key_tls" -d '{"name":"bench","type":"aes2
 
 plaintext=$(head -c 1024 /dev/urandom | base64 -w0)
 item="{\"plaintext\":\"$plaintext\"}"
-batch="{\"items\":[$(for i in $(seq 1 100); do printf '%s' "$item"; [ "$i" -lt 100 ] && printf ','; done)]}"
+batch="{\"items\":[$(for i in $(seq 1 100); do printf '%s' "$item"; if [ "$i" -lt 100 ]; then printf ','; fi; done)]}"
 cat > "$work/post.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"

@@ -8,7 +8,7 @@ import Foundation
 /// The store checks an API key with scrypt (tens of milliseconds, on purpose). A successful check
 /// is remembered for ``verifiedTTL`` under an HMAC of the key text with a per-process random key,
 /// so the next requests cost one HMAC and a dictionary lookup, and a disabled identity stops
-/// working within that TTL. The cache holds no API key and nothing an attacker could test
+/// working within that TTL (after it, one store read re-checks the identity, not scrypt). The cache holds no API key and nothing an attacker could test
 /// guesses against offline.
 ///
 /// Clients that fail repeatedly are slowed down: after ``failureLimit`` failures from one
@@ -45,7 +45,17 @@ final class Authenticator: @unchecked Sendable {
         }
         let text = String(authorization.dropFirst("Bearer ".count))
         let tag = Data(HMAC<SHA256>.authenticationCode(for: Array(text.utf8), using: cacheKey))
-        if let hit = lock.withLock({ verified[tag] }), hit.expires > now { return hit.identity }
+        if let hit = lock.withLock({ verified[tag] }) {
+            if hit.expires > now { return hit.identity }
+            // Expired: the secret was proven once; what can have changed since is the identity
+            // (disabled, deleted, re-keyed). One store read checks that, not another scrypt — a
+            // burst of requests on one key at expiry must not become a burst of scrypt runs.
+            if let current = try? await store.identity(hit.identity.id), current == hit.identity, !current.disabled {
+                lock.withLock { verified[tag] = (current, now.addingTimeInterval(Self.verifiedTTL)) }
+                return current
+            }
+            lock.withLock { _ = verified.removeValue(forKey: tag) }
+        }
         do {
             let identity = try await store.authenticate(apiKey: text)
             lock.withLock {

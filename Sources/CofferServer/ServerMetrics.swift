@@ -18,6 +18,11 @@ public final class ServerMetrics: Sendable {
     let cacheHits: Metrics.Gauge
     let cacheMisses: Metrics.Gauge
     let certificateDays: Metrics.Gauge
+    /// Metric handles by label set, made once: creating a swift-metrics handle looks it up in
+    /// the registry under a lock, which is not free on every request.
+    private let handles = Lock()
+    nonisolated(unsafe) private var counters: [String: Metrics.Counter] = [:]
+    nonisolated(unsafe) private var timers: [String: Metrics.Timer] = [:]
 
     public init(store: KeyStore, certificatePath: String?) {
         registry = PrometheusCollectorRegistry()
@@ -35,10 +40,23 @@ public final class ServerMetrics: Sendable {
     }
 
     func record(operation: String, status: Int, duration: Duration) {
-        let dimensions = [("operation", operation), ("status", "\(status / 100)xx")]
-        Metrics.Counter(label: "coffer_requests_total", dimensions: dimensions, factory: factory).increment()
-        Metrics.Timer(label: "coffer_request_duration_seconds", dimensions: [("operation", operation)], factory: factory)
-            .recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+        let statusClass = "\(status / 100)xx"
+        let (counter, timer) = handles.withLock { () -> (Metrics.Counter, Metrics.Timer) in
+            let counterKey = operation + " " + statusClass
+            let counter = counters[counterKey] ?? {
+                let made = Metrics.Counter(label: "coffer_requests_total", dimensions: [("operation", operation), ("status", statusClass)], factory: factory)
+                counters[counterKey] = made
+                return made
+            }()
+            let timer = timers[operation] ?? {
+                let made = Metrics.Timer(label: "coffer_request_duration_seconds", dimensions: [("operation", operation)], factory: factory)
+                timers[operation] = made
+                return made
+            }()
+            return (counter, timer)
+        }
+        counter.increment()
+        timer.recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
     /// Days until the serving certificate expires (negative once expired), or `nil` without one.
