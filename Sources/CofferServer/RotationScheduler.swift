@@ -22,7 +22,8 @@ public struct RotationScheduler: Service {
     public func run() async throws {
         while !Task.isCancelledOrShuttingDown {
             _ = await runOnce()
-            try? await Task.sleep(for: interval)
+            // Wakes at once on SIGTERM: a sleeping scheduler must not hold up a graceful shutdown.
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
 

@@ -26,26 +26,35 @@ public struct ServerBootstrap {
         case postgres(String)
     }
 
+    /// Opens (creating on first use) the data directory, the root key file and the store — what
+    /// the server and its admin commands (backup, restore, root-key rotation) share.
+    public static func openStore(dataDirectory: String, rootKeyFile: String?, storeLocation: StoreLocation, logger: Logger) async throws -> KeyStore {
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let rootKeyPath = rootKeyFile ?? dataDirectory + "/root.key"
+        let (rootKey, created, permissive) = try RootKeyFile.loadOrCreate(at: rootKeyPath)
+        if created { logger.notice("created root key file", metadata: ["path": "\(rootKeyPath)"]) }
+        if permissive { logger.warning("the root key file is readable by other users; chmod 600 it", metadata: ["path": "\(rootKeyPath)"]) }
+        return try await KeyStore.open(backend: try await openBackend(dataDirectory: dataDirectory, storeLocation: storeLocation, logger: logger), root: .key(rootKey))
+    }
+
+    /// The backend alone (restore writes into it before any store is opened).
+    public static func openBackend(dataDirectory: String, storeLocation: StoreLocation, logger: Logger) async throws -> any KeyStoreBackend {
+        switch storeLocation {
+        case .sqlite:
+            try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            return try await SQLiteKeyStoreBackend.open(path: dataDirectory + "/keys.sqlite")
+        case .postgres(let location):
+            return PostgresKeyStoreBackend(configuration: try postgresConfiguration(location), logger: logger)
+        }
+    }
+
     public static func prepare(
         dataDirectory: String, rootKeyFile: String? = nil, storeLocation: StoreLocation = .sqlite,
         certificatePath: String?, privateKeyPath: String?, logger: Logger
     ) async throws -> ServerBootstrap {
         let fileManager = FileManager.default
-        try fileManager.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let rootKeyPath = rootKeyFile ?? dataDirectory + "/root.key"
-        let (rootKey, created, permissive) = try RootKeyFile.loadOrCreate(at: rootKeyPath)
-        if created { logger.notice("created root key file", metadata: ["path": "\(rootKeyPath)"]) }
-        if permissive { logger.warning("the root key file is readable by other users; chmod 600 it", metadata: ["path": "\(rootKeyPath)"]) }
-        logger.warning("the root key is a file in the data directory (development default); use a passphrase or an HSM in production")
-
-        let backend: any KeyStoreBackend
-        switch storeLocation {
-        case .sqlite:
-            backend = try await SQLiteKeyStoreBackend.open(path: dataDirectory + "/keys.sqlite")
-        case .postgres(let location):
-            backend = PostgresKeyStoreBackend(configuration: try postgresConfiguration(location), logger: logger)
-        }
-        let store = try await KeyStore.open(backend: backend, root: .key(rootKey))
+        let store = try await openStore(dataDirectory: dataDirectory, rootKeyFile: rootKeyFile, storeLocation: storeLocation, logger: logger)
+        logger.warning("the root key is a file (development default); use a passphrase or an HSM in production")
 
         var newAdminKey: String?
         if (try? await store.policy(named: "admin")) == nil {

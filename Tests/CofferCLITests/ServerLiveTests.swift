@@ -12,11 +12,11 @@ struct ServerLiveTests {
         let firstLines: String
     }
 
-    func start(_ dataDirectory: String) throws -> Running {
+    func start(_ dataDirectory: String, _ extra: [String] = []) throws -> Running {
         let port = Int.random(in: 20000...60000)
         let process = Process()
         process.executableURL = CofferProcess.executable
-        process.arguments = ["server", "--data-dir", dataDirectory, "--port", String(port)]
+        process.arguments = ["server", "--data-dir", dataDirectory, "--port", String(port)] + extra
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
@@ -67,9 +67,11 @@ struct ServerLiveTests {
         #expect(try curl(["http://127.0.0.1:\(first.port)/v1/health/live"]).out.contains("ok") == false)
         #expect(try curl(["--cacert", data + "/tls/cert.pem", "\(base)/v1/keys"]).out.contains("unauthenticated"))
 
+        let stopping = Date()
         first.process.terminate()  // SIGTERM: graceful shutdown
         first.process.waitUntilExit()
         #expect(first.process.terminationStatus == 0)
+        #expect(Date().timeIntervalSince(stopping) < 5, "graceful shutdown must not wait on the idle rotation scheduler")
 
         // Restart: same store, same certificate, no second admin key.
         let second = try start(data)
@@ -86,5 +88,27 @@ struct ServerLiveTests {
         let audit = try String(contentsOfFile: data + "/audit.log", encoding: .utf8)
         #expect(!audit.contains(plaintext) && !audit.contains(adminKey) && !audit.contains(ciphertext))
         #expect(try workspace.coffer("audit", "verify", data + "/audit.log").status == 0)
+
+        // Backup, restore into a new data directory, and root-key rotation, as an operator runs them.
+        let backup = try workspace.coffer("server", "backup", "--data-dir", data, "-o", workspace.path("store.backup"))
+        #expect(backup.status == 0, "\(backup.stderr)")
+        #expect((try FileManager.default.attributesOfItem(atPath: workspace.path("store.backup"))[.posixPermissions] as? Int) == 0o600)
+        #expect(try workspace.coffer("server", "restore", "--data-dir", workspace.path("restored"), workspace.path("store.backup")).status == 0)
+        #expect(try workspace.coffer("server", "restore", "--data-dir", workspace.path("restored"), workspace.path("store.backup")).status != 0, "restore needs an empty store")
+        let rotated = try workspace.coffer("server", "rotate-root-key", "--data-dir", data, "--new-root-key-file", workspace.path("new-root.key"))
+        #expect(rotated.status == 0 && String(decoding: rotated.stdout, as: UTF8.self).contains("re-sealed"), "\(rotated.stderr)")
+
+        for (directory, rootKey) in [(workspace.path("restored"), data + "/root.key"), (data, workspace.path("new-root.key"))] {
+            let node = try start(directory, ["--root-key-file", rootKey])
+            defer { if node.process.isRunning { node.process.terminate() } }
+            let auth = ["--cacert", directory + "/tls/cert.pem", "-H", "Authorization: Bearer \(adminKey)"]
+            #expect(try curl(auth + ["https://127.0.0.1:\(node.port)/v1/keys/live/decrypt"], body: #"{"ciphertext":"\#(ciphertext)"}"#).out.contains(plaintext), "\(directory)")
+            node.process.terminate()
+            node.process.waitUntilExit()
+        }
+        // The old root key no longer opens the rotated store.
+        let stale = try start(data)
+        stale.process.waitUntilExit()
+        #expect(stale.process.terminationStatus != 0 && !stale.firstLines.contains("Listening on"))
     }
 }

@@ -15,8 +15,13 @@ import Logging
 @main
 struct CofferServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "coffer-server", abstract: "Run Coffer's key-management service over HTTPS.")
+        commandName: "coffer-server", abstract: "Coffer's key-management service, and its store's admin commands.",
+        subcommands: [Serve.self, StoreAdmin.Backup.self, StoreAdmin.Restore.self, StoreAdmin.RotateRootKey.self],
+        defaultSubcommand: Serve.self)
+}
 
+/// Where the store is: shared by the server and the admin commands.
+struct StoreOptions: ParsableArguments {
     @Option(help: "Data directory: root key, SQLite store, audit log, self-signed certificate.")
     var dataDir = "coffer-data"
 
@@ -25,6 +30,14 @@ struct CofferServerCommand: AsyncParsableCommand {
 
     @Option(help: "Keep keys in PostgreSQL, shared by several nodes: [user@]host:port/database (password from COFFER_POSTGRES_PASSWORD).")
     var postgres: String?
+
+    var location: ServerBootstrap.StoreLocation { postgres.map { .postgres($0) } ?? .sqlite }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the service over HTTPS (the default).")
+
+    @OptionGroup var store: StoreOptions
 
     @Option(help: "Address to listen on.")
     var host = "127.0.0.1"
@@ -45,7 +58,7 @@ struct CofferServerCommand: AsyncParsableCommand {
         var logger = Logger(label: "coffer.server")
         logger.logLevel = .info
         let bootstrap = try await ServerBootstrap.prepare(
-            dataDirectory: dataDir, rootKeyFile: rootKeyFile, storeLocation: postgres.map { .postgres($0) } ?? .sqlite,
+            dataDirectory: store.dataDir, rootKeyFile: store.rootKeyFile, storeLocation: store.location,
             certificatePath: tlsCert, privateKeyPath: tlsKey, logger: logger)
         if let adminKey = bootstrap.newAdminKey {
             // The one time this secret is shown: on stdout, not in the log.

@@ -1,0 +1,83 @@
+import ArgumentParser
+import CofferServer
+import CofferStore
+import Foundation
+import Logging
+
+/// `coffer-server backup | restore | rotate-root-key`: the store's maintenance, run with the
+/// server stopped (rotate-root-key) or at any time (backup).
+enum StoreAdmin {
+    static var logger: Logger {
+        var logger = Logger(label: "coffer.store")
+        logger.logLevel = .warning
+        return logger
+    }
+
+    struct Backup: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "backup", abstract: "Write a backup of the whole store (key material stays sealed under the root key).")
+
+        @OptionGroup var store: StoreOptions
+        @Option(name: [.customShort("o"), .customLong("output")], help: "The backup file to create (mode 0600).")
+        var output: String
+
+        func run() async throws {
+            let keyStore = try await ServerBootstrap.openStore(dataDirectory: store.dataDir, rootKeyFile: store.rootKeyFile, storeLocation: store.location, logger: logger)
+            let bytes = try await keyStore.backup()
+            try await keyStore.close()
+            // Exclusive create, then rename into place: a crash leaves no half-written backup
+            // under the name asked for.
+            let temporary = output + ".partial-\(getpid())"
+            guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes), attributes: [.posixPermissions: 0o600]) else {
+                throw ValidationError("cannot write \(temporary)")
+            }
+            guard rename(temporary, output) == 0 else { throw ValidationError("cannot rename to \(output)") }
+            print("backup written: \(output) (\(bytes.count) bytes; useless without the root key)")
+        }
+    }
+
+    struct Restore: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "restore", abstract: "Restore a backup into an empty store; then start the server with the backup's root key.")
+
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "The backup file.")
+        var backup: String
+
+        func run() async throws {
+            guard let data = FileManager.default.contents(atPath: backup) else { throw ValidationError("cannot read \(backup)") }
+            let backend = try await ServerBootstrap.openBackend(dataDirectory: store.dataDir, storeLocation: store.location, logger: logger)
+            try await KeyStore.restoreBackup(Array(data), into: backend)
+            try await backend.close()
+            print("restored into \(store.postgres ?? store.dataDir + "/keys.sqlite"); open it with the root key the backup was sealed under")
+        }
+    }
+
+    struct RotateRootKey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate-root-key",
+            abstract: "Re-seal every key version under a new root key file (created if missing). Resumable: run it again after an interruption.",
+            discussion: "Stop the server (every node) first. Afterwards start it with --root-key-file NEW; the old key no longer opens the store.")
+
+        @OptionGroup var store: StoreOptions
+        @Option(help: "The new root key file (created with mode 0600 if it does not exist).")
+        var newRootKeyFile: String
+
+        func run() async throws {
+            let keyStore = try await ServerBootstrap.openStore(dataDirectory: store.dataDir, rootKeyFile: store.rootKeyFile, storeLocation: store.location, logger: logger)
+            let newKey = try RootKeyFile.loadOrCreate(at: newRootKeyFile).key
+            let interactive = isatty(2) == 1
+            try await keyStore.rotateRootKey(to: newKey) { done, total in
+                // Progress on the terminal; one line at the end otherwise.
+                if interactive {
+                    let percent = total == 0 ? 100 : done * 100 / total
+                    FileHandle.standardError.write(Data("\rre-sealing key versions: \(done)/\(total) (\(percent)%)".utf8))
+                    if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
+                }
+            }
+            let total = try await keyStore.countVersions()
+            try await keyStore.close()
+            print("re-sealed \(total) key versions under \(newRootKeyFile); start the server with --root-key-file \(newRootKeyFile)")
+        }
+    }
+}
