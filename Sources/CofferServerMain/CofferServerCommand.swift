@@ -11,6 +11,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTLS
 import Logging
+import NIOCore
 
 @main
 struct CofferServerCommand: AsyncParsableCommand {
@@ -71,17 +72,23 @@ struct Serve: AsyncParsableCommand {
         let router = CofferServerApplication.buildRouter(store: bootstrap.store, audit: bootstrap.audit, metrics: metrics)
         let configuration = ApplicationConfiguration(address: .hostname(host, port: port), serverName: "coffer")
         let scheduler = RotationScheduler(store: bootstrap.store, logger: logger)
+        // Printed once the socket is bound (so "Listening on" means it), with the real port:
+        // `--port 0` picks a free one.
+        let scheme = insecureHTTP ? "http" : "https", host = self.host, certificate = bootstrap.certificatePath
+        let announce: @Sendable (any Channel) async -> Void = { channel in
+            print("Listening on \(scheme)://\(host):\(channel.localAddress?.port ?? 0) (TLS certificate: \(certificate))")
+            fflush(nil)
+        }
         let application: any ApplicationProtocol
         if insecureHTTP {
             logger.critical("serving PLAIN HTTP: API keys and plaintexts cross the network unencrypted (--insecure-http)")
-            application = Application(router: router, configuration: configuration, services: [scheduler], logger: logger)
+            application = Application(router: router, configuration: configuration, services: [scheduler], onServerRunning: announce, logger: logger)
         } else {
             let tls = try TLSSettings.server(certificatePath: bootstrap.certificatePath, privateKeyPath: bootstrap.privateKeyPath)
             application = Application(
-                router: router, server: try .tls(.http1(), tlsConfiguration: tls), configuration: configuration, services: [scheduler], logger: logger)
+                router: router, server: try .tls(.http1(), tlsConfiguration: tls), configuration: configuration, services: [scheduler],
+                onServerRunning: announce, logger: logger)
         }
-        print("Listening on \(insecureHTTP ? "http" : "https")://\(host):\(port) (TLS certificate: \(bootstrap.certificatePath))")
-        fflush(nil)
         try await application.runService()
         bootstrap.audit.flush()
         try await bootstrap.store.close()

@@ -13,10 +13,9 @@ struct ServerLiveTests {
     }
 
     func start(_ dataDirectory: String, _ extra: [String] = []) throws -> Running {
-        let port = Int.random(in: 20000...60000)
         let process = Process()
         process.executableURL = CofferProcess.executable
-        process.arguments = ["server", "--data-dir", dataDirectory, "--port", String(port)] + extra
+        process.arguments = ["server", "--data-dir", dataDirectory, "--port", "0"] + extra
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
@@ -28,12 +27,17 @@ struct ServerLiveTests {
             if chunk.isEmpty { break }
             text += String(decoding: chunk, as: UTF8.self)
         }
-        // Wait until the port accepts connections.
-        for _ in 0..<100 {
-            if (try? curl(["https://127.0.0.1:\(port)/v1/health/live", "--cacert", dataDirectory + "/tls/cert.pem"])).map({ $0.status == 0 }) == true { break }
-            usleep(100_000)
-        }
+        // "Listening on" is printed once the socket is bound.
+        let port = Self.port(in: text)
         return Running(process: process, output: output, port: port, firstLines: text)
+    }
+
+    /// The port from `Listening on scheme://host:PORT (…)`.
+    static func port(in text: String) -> Int {
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Listening on") }),
+            let address = line.split(separator: " ").dropFirst(2).first, let port = address.split(separator: ":").last.flatMap({ Int($0) })
+        else { return 0 }
+        return port
     }
 
     func curl(_ arguments: [String], body: String? = nil) throws -> (status: Int32, out: String) {

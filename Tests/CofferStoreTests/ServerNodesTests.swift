@@ -18,11 +18,10 @@ struct ServerNodesTests {
     }
 
     func startNode(_ directory: TemporaryDirectory, _ name: String, database: String, rootKey: String) throws -> Node {
-        let port = Int.random(in: 20000...60000)
         let process = Process()
         process.executableURL = Self.server
         process.arguments = [
-            "--data-dir", directory.path(name), "--root-key-file", rootKey, "--port", String(port), "--insecure-http",
+            "--data-dir", directory.path(name), "--root-key-file", rootKey, "--port", "0", "--insecure-http",
             "--postgres", "127.0.0.1:\(PostgresTestCluster.shared.port)/\(database)",
         ]
         let output = Pipe()
@@ -36,7 +35,15 @@ struct ServerNodesTests {
             if chunk.isEmpty { break }
             text += String(decoding: chunk, as: UTF8.self)
         }
-        return Node(process: process, base: "http://127.0.0.1:\(port)", output: text)
+        return Node(process: process, base: "http://127.0.0.1:\(Self.port(in: text))", output: text)
+    }
+
+    /// The port from `Listening on scheme://host:PORT (…)`.
+    static func port(in text: String) -> Int {
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Listening on") }),
+            let address = line.split(separator: " ").dropFirst(2).first, let port = address.split(separator: ":").last.flatMap({ Int($0) })
+        else { return 0 }
+        return port
     }
 
     /// One JSON request; `nil` on any transport error.
