@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import CofferCrypto
 import Crypto
 
 /// The hash chain over audit lines: each line carries the SHA-256 of the line before it, so
@@ -25,7 +26,7 @@ public enum AuditChain {
     }
 
     public static func hash(_ line: some Sequence<UInt8>) -> String {
-        SHA256.hash(data: Array(line)).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+        Hex.encode(SHA256.hash(data: Array(line)))
     }
 
     /// The outcome of ``verify(_:startingAfter:)``.
@@ -71,11 +72,5 @@ public enum AuditChain {
             count += 1
         }
         return Verification(verifiedLines: count, lastHash: last, failure: nil)
-    }
-}
-
-extension String {
-    func leftPadded(to length: Int) -> String {
-        count >= length ? self : String(repeating: "0", count: length - count) + self
     }
 }

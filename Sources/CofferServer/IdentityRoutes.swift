@@ -45,7 +45,7 @@ enum IdentityRoutes {
             return APIKeyResponse(id: identity.id, policy: identity.policy, apiKey: secret)
         }
         table.add(.post, "/v1/identities/certificates", operation: "identity.create", status: .created, body: CertificateRequest.self) { body, _ in
-            guard let hash = hex(body.publicKeySHA256), hash.count == 32 else {
+            guard let hash = Hex.decode(body.publicKeySHA256.lowercased()), hash.count == 32 else {
                 throw APIError(.badRequest, "invalid_request", "publicKeySHA256 is 64 hex digits")
             }
             return IdentityView(try await store.registerCertificate(publicKeySHA256: hash, policy: body.policy))
@@ -100,18 +100,5 @@ enum IdentityRoutes {
         PolicyView(name: policy.name, statements: policy.statements.map {
             .init(effect: $0.effect.rawValue, operations: $0.operations, keys: $0.keys, labels: $0.labels.map(\.rawValue))
         })
-    }
-
-    static func hex(_ text: String) -> [UInt8]? {
-        let digits = Array(text.lowercased().utf8)
-        guard digits.count % 2 == 0 else { return nil }
-        var out: [UInt8] = []
-        var index = 0
-        while index < digits.count {
-            guard let byte = UInt8(String(decoding: digits[index..<index + 2], as: UTF8.self), radix: 16) else { return nil }
-            out.append(byte)
-            index += 2
-        }
-        return out
     }
 }

@@ -67,11 +67,11 @@ public struct ServerBootstrap {
         let audit = try AuditLog(sink: .file(path: dataDirectory + "/audit.log", rotateAtBytes: 64 << 20))
         if let problem = audit.startupProblem { logger.critical("\(problem)") }
 
-        var certificate = certificatePath ?? dataDirectory + "/tls/cert.pem"
-        var key = privateKeyPath ?? dataDirectory + "/tls/key.pem"
-        if certificatePath == nil || privateKeyPath == nil {
-            certificate = dataDirectory + "/tls/cert.pem"
-            key = dataDirectory + "/tls/key.pem"
+        // Both PEM files given, or neither: then the self-signed pair in the data directory.
+        let useOwn = certificatePath == nil || privateKeyPath == nil
+        let certificate = useOwn ? dataDirectory + "/tls/cert.pem" : certificatePath!
+        let key = useOwn ? dataDirectory + "/tls/key.pem" : privateKeyPath!
+        if useOwn {
             if !fileManager.fileExists(atPath: certificate) || !fileManager.fileExists(atPath: key) {
                 try fileManager.createDirectory(atPath: dataDirectory + "/tls", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
                 let (certificatePEM, keyPEM) = try SelfSignedCertificate.make(names: [])

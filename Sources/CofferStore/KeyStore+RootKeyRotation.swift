@@ -46,7 +46,7 @@ extension KeyStore {
     private func rotateRootKey(
         _ newKey: any RootKey, kdf: PassphraseKDFDocument?, batchSize: Int, stoppingAfterBatches: Int?, progress: KeyStoreProgress?
     ) async throws {
-        let (oldKey, storeID) = try requireRootKey()
+        let (_, storeID) = try requireRootKey()
         let total = try await countVersions()
         // From here this node seals new material under the new key and unseals with either.
         adopt(newKey)
@@ -89,7 +89,6 @@ extension KeyStore {
             meta.check = Base64URL.encode(check.bytes)
             try await tx.updateRecord(.meta, "store", try StoredDocument.encode(meta))
         }
-        _ = oldKey
         cache.evictAll()
     }
 
