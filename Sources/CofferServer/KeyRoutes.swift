@@ -14,6 +14,24 @@ enum KeyRoutes {
         let rotationPeriodSeconds: Int64?
     }
 
+    /// Bring your own key: `wrappedMaterial` is a Coffer envelope (base64) sealed to the store's
+    /// import wrapping key with the context `KeyStore.importContext(key:type:)`. Material in clear
+    /// is not accepted, even over TLS: a proxy that terminates TLS, or its logs, would see it.
+    struct ImportRequest: Decodable, Sendable {
+        let type: String
+        let wrappedMaterial: String
+        let labels: [String]?
+        let exportable: Bool?
+        let deletionProtected: Bool?
+        let rotationPeriodSeconds: Int64?
+    }
+
+    struct WrappingKeyView: Encodable, Sendable {
+        let recipient: String
+        let format = "coffer-envelope"
+        let contextKeys = ["coffer.import.key", "coffer.import.type"]
+    }
+
     struct ConfigureRequest: Decodable, Sendable {
         let labels: [String]?
         let exportable: Bool?
@@ -83,6 +101,17 @@ enum KeyRoutes {
             let record = try await store.createKey(name, type: try KeyType(validating: body.type), options: KeyCreationOptions(
                 labels: try labels(body.labels), flags: KeyFlags(exportable: body.exportable ?? false, deletionProtected: body.deletionProtected ?? false),
                 rotationPeriod: body.rotationPeriodSeconds.map { .seconds($0) }))
+            return KeyView(record)
+        }
+        table.add(.get, "/v1/sys/import-wrapping-key", operation: "key.import") { (_: NoBody, _) in
+            WrappingKeyView(recipient: try await store.importWrappingRecipient().text)
+        }
+        table.add(.post, "/v1/keys/:name/import", operation: "key.import", keyScoped: true, status: .created, body: ImportRequest.self) { body, call in
+            let record = try await store.importWrappedKey(
+                call.key, type: try KeyType(validating: body.type), wrappedMaterial: try Base64Field.decode(body.wrappedMaterial, field: "wrappedMaterial"),
+                options: KeyCreationOptions(
+                    labels: try labels(body.labels), flags: KeyFlags(exportable: body.exportable ?? false, deletionProtected: body.deletionProtected ?? false),
+                    rotationPeriod: body.rotationPeriodSeconds.map { .seconds($0) }))
             return KeyView(record)
         }
         table.add(.get, "/v1/keys", operation: "key.list") { (_: NoBody, call) in

@@ -31,7 +31,7 @@ struct RouteTable {
     /// identity set.
     func add<In: Decodable & Sendable, Out: Encodable & Sendable>(
         _ method: HTTPRequest.Method, _ path: RouterPath, operation: String, keyScoped: Bool = false,
-        limit: Int = RouteLimits.small, status: HTTPResponse.Status = .ok, body: In.Type = NoBody.self,
+        limit: Int = RouteLimits.small, status: HTTPResponse.Status = .ok, body: In.Type,
         _ handler: @escaping @Sendable (In, RouteCall) async throws -> Out
     ) {
         addRaw(method, path, operation: operation, keyScoped: keyScoped) { request, context, key in
@@ -40,6 +40,14 @@ struct RouteTable {
             if let versioned = output as? any VersionedOutput { context.audit.set(version: versioned.auditVersion) }
             return try Self.json(output, status: status)
         }
+    }
+
+    /// An authenticated route without a request body.
+    func add<Out: Encodable & Sendable>(
+        _ method: HTTPRequest.Method, _ path: RouterPath, operation: String, keyScoped: Bool = false,
+        status: HTTPResponse.Status = .ok, _ handler: @escaping @Sendable (NoBody, RouteCall) async throws -> Out
+    ) {
+        add(method, path, operation: operation, keyScoped: keyScoped, status: status, body: NoBody.self, handler)
     }
 
     /// An authenticated route that builds its own response: authenticate, record the identity and
@@ -64,7 +72,7 @@ struct RouteTable {
 
     /// A route open to everyone (health, seal status, unseal).
     func addPublic<In: Decodable & Sendable, Out: Encodable & Sendable>(
-        _ method: HTTPRequest.Method, _ path: RouterPath, limit: Int = RouteLimits.small, body: In.Type = NoBody.self,
+        _ method: HTTPRequest.Method, _ path: RouterPath, limit: Int = RouteLimits.small, body: In.Type,
         _ handler: @escaping @Sendable (In, CofferRequestContext) async throws -> Out
     ) {
         declared.add(method, path)
@@ -72,6 +80,13 @@ struct RouteTable {
             let input = try await Self.decode(In.self, request, limit: limit)
             return try Self.json(try await handler(input, context))
         }
+    }
+
+    /// A public route without a request body.
+    func addPublic<Out: Encodable & Sendable>(
+        _ method: HTTPRequest.Method, _ path: RouterPath, _ handler: @escaping @Sendable (NoBody, CofferRequestContext) async throws -> Out
+    ) {
+        addPublic(method, path, body: NoBody.self, handler)
     }
 
     static func keyName(_ context: CofferRequestContext) throws -> KeyIdentifier {

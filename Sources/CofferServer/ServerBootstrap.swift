@@ -56,13 +56,7 @@ public struct ServerBootstrap {
         let store = try await openStore(dataDirectory: dataDirectory, rootKeyFile: rootKeyFile, storeLocation: storeLocation, logger: logger)
         logger.warning("the root key is a file (development default); use a passphrase or an HSM in production")
 
-        var newAdminKey: String?
-        if (try? await store.policy(named: "admin")) == nil {
-            try await store.putPolicy(CofferServerApplication.adminPolicy)
-        }
-        if try await store.listIdentities(limit: 1).isEmpty {
-            newAdminKey = try await store.createAPIKey(policy: "admin").secretText
-        }
+        let newAdminKey = store.isSealed ? nil : try await AdminBootstrap.ensureAdmin(store)
 
         let audit = try AuditLog(sink: .file(path: dataDirectory + "/audit.log", rotateAtBytes: 64 << 20))
         if let problem = audit.startupProblem { logger.critical("\(problem)") }

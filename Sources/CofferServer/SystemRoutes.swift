@@ -8,7 +8,14 @@ import Hummingbird
 enum SystemRoutes {
     struct Live: Encodable, Sendable { let status = "ok" }
     struct Ready: Encodable, Sendable { let status: String; let sealed: Bool; let store: String }
-    struct SealStatus: Encodable, Sendable { let sealed: Bool; let rootKey: String?; let storeID: String? }
+    struct SealStatus: Encodable, Sendable {
+        let sealed: Bool
+        let rootKey: String?
+        let storeID: String?
+        /// Only in the answer to the unseal that initialised a new store: its admin API key,
+        /// shown this once.
+        var adminApiKey: String? = nil
+    }
     struct UnsealRequest: Decodable, Sendable { let passphrase: String }
 
     static func register(_ table: RouteTable, _ store: KeyStore) {
@@ -28,7 +35,8 @@ enum SystemRoutes {
         table.addPublic(.post, "/v1/sys/unseal", body: UnsealRequest.self) { body, _ in
             guard store.isSealed else { return SealStatus(sealed: false, rootKey: store.rootKeyKind, storeID: store.storeID?.hex) }
             try await store.unseal(passphrase: try Passphrase(body.passphrase))
-            return SealStatus(sealed: store.isSealed, rootKey: store.rootKeyKind, storeID: store.storeID?.hex)
+            let adminKey = try await AdminBootstrap.ensureAdmin(store)
+            return SealStatus(sealed: store.isSealed, rootKey: store.rootKeyKind, storeID: store.storeID?.hex, adminApiKey: adminKey)
         }
     }
 }

@@ -26,6 +26,8 @@ public final class KeyStore: Sendable {
         var unsealingKeys: [RootKeyID: any RootKey] = [:]
         var storeID: StoreID?
         var listener: Task<Void, Never>?
+        /// The import wrapping key as last read (``importWrappingIdentity(reload:)``).
+        var importWrappingIdentity: X25519Identity?
     }
 
     private init(backend: any KeyStoreBackend, configuration: KeyStoreConfiguration) {
@@ -69,6 +71,11 @@ public final class KeyStore: Sendable {
 
     /// The root key's non-secret description (`key-file`, `passphrase`, `pkcs11:…`), if unsealed.
     public var rootKeyKind: String? { state.lock.withLock { state.rootKey?.kind } }
+
+    var cachedImportWrappingIdentity: X25519Identity? {
+        get { state.lock.withLock { state.importWrappingIdentity } }
+        set { state.lock.withLock { state.importWrappingIdentity = newValue } }
+    }
 
     /// Cache hits and misses since open, for metrics.
     public var cacheStatistics: (hits: UInt64, misses: UInt64) { cache.statistics }

@@ -76,6 +76,18 @@ public struct SealingContext: Sendable, Hashable {
         SealingContext(purpose: "root-key-check", storeID: storeID, fields: [], version: 0, trailing: [])
     }
 
+    /// The store's key for wrapping imported key material in transit (``KeyStore/importWrappingRecipient()``).
+    static func importWrappingKey(storeID: StoreID) -> SealingContext {
+        SealingContext(purpose: "import-wrapping-key", storeID: storeID, fields: [], version: 0, trailing: [])
+    }
+
+    /// A secret in the server's configuration (`coffer-sealed:` values), bound to the setting it
+    /// is for. Not bound to a store: the configuration is read before any store is opened (the
+    /// PostgreSQL password is one such secret), so the store id is all zeros here.
+    static func configurationSecret(setting: String) -> SealingContext {
+        SealingContext(purpose: "config-secret", storeID: StoreID(bytes: [UInt8](repeating: 0, count: 16))!, fields: [Array(setting.utf8)], version: 0, trailing: [])
+    }
+
     private init(purpose: String, storeID: StoreID, fields: [[UInt8]], version: UInt32, trailing: [UInt8]) {
         var out = Array("coffer-store/v1/\(purpose)".utf8) + [0] + storeID.bytes
         for field in fields + [trailing] {

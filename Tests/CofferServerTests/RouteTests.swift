@@ -157,6 +157,8 @@ struct RouteTests {
             ("key.version.state", .put, "/v1/keys/m-aes/versions/1/state", #"{"state":"decrypt-only"}"#),
             ("key.delete", .delete, "/v1/keys/m-del", nil),
             ("key.restore", .post, "/v1/keys/m-del/restore", nil),
+            ("key.import", .get, "/v1/sys/import-wrapping-key", nil),
+            ("key.import", .post, "/v1/keys/m-imp/import", #"{"type":"aes256-gcm","wrappedMaterial":"AA=="}"#),
             ("encrypt", .post, "/v1/keys/m-aes/encrypt", #"{"plaintext":"AA=="}"#),
             ("decrypt", .post, "/v1/keys/m-aes/decrypt", #"{"ciphertext":"coffer:v1:AAAA"}"#),
             ("rewrap", .post, "/v1/keys/m-aes/rewrap", #"{"ciphertext":"coffer:v1:AAAA"}"#),
@@ -190,6 +192,43 @@ struct RouteTests {
         }
     }
 
+    @Test func importsOnlyMaterialWrappedForThisKeyNameAndType() async throws {
+        let fixture = try await ServerFixture.make()
+        try await fixture.test { client in
+            let parameters = try await client.call(.get, "/v1/sys/import-wrapping-key")
+            let recipientText = try #require(parameters.body.string("recipient"))
+            #expect(recipientText.hasPrefix("coffer-x25519-"))
+            let recipient = try RecipientText.parse(recipientText)
+            let material = (0..<32).map { UInt8($0) }
+            func wrapped(for name: String, type: String, _ bytes: [UInt8] = material) throws -> String {
+                let context = KeyStore.importContext(key: try KeyIdentifier(name), type: try KeyType(validating: type))
+                return Data(try Envelope.seal(bytes, to: [recipient], context: context).bytes).base64EncodedString()
+            }
+            let imported = try await client.call(.post, "/v1/keys/byok/import", json: #"{"type":"aes256-gcm","wrappedMaterial":"\#(try wrapped(for: "byok", type: "aes256-gcm"))","labels":["imported"]}"#)
+            #expect(imported.status == .created && imported.body.string("type") == "aes256-gcm", "\(imported.text)")
+            // The imported key is the material sent: a ciphertext made locally under it decrypts.
+            let encrypted = try await client.call(.post, "/v1/keys/byok/encrypt", json: #"{"plaintext":"aGVsbG8="}"#)
+            #expect(try await client.call(.post, "/v1/keys/byok/decrypt", json: #"{"ciphertext":"\#(encrypted.body.string("ciphertext") ?? "")"}"#).body.string("plaintext") == "aGVsbG8=")
+            let exported = try await fixture.store.primaryVersion(of: try KeyIdentifier("byok"))
+            #expect(exported.material == KeyMaterial(material))
+            // Bound to the name and the type: replayed under another name or as another type, refused.
+            let otherName = try await client.call(.post, "/v1/keys/byok2/import", json: #"{"type":"aes256-gcm","wrappedMaterial":"\#(try wrapped(for: "byok", type: "aes256-gcm"))"}"#)
+            #expect(otherName.status == .badRequest && otherName.body.errorCode == "invalid_key_material")
+            let otherType = try await client.call(.post, "/v1/keys/byok3/import", json: #"{"type":"chacha20-poly1305","wrappedMaterial":"\#(try wrapped(for: "byok3", type: "aes256-gcm"))"}"#)
+            #expect(otherType.status == .badRequest && otherType.body.errorCode == "invalid_key_material")
+            // Material of the wrong shape for the type, a non-envelope, or material in clear: refused.
+            let short = try await client.call(.post, "/v1/keys/byok4/import", json: #"{"type":"aes256-gcm","wrappedMaterial":"\#(try wrapped(for: "byok4", type: "aes256-gcm", [1, 2, 3]))"}"#)
+            #expect(short.status == .badRequest && short.body.errorCode == "invalid_key_material")
+            let garbage = try await client.call(.post, "/v1/keys/byok5/import", json: #"{"type":"aes256-gcm","wrappedMaterial":"AAAA"}"#)
+            #expect(garbage.status == .badRequest && garbage.body.errorCode == "invalid_key_material")
+            let clear = try await client.call(.post, "/v1/keys/byok6/import", json: #"{"type":"aes256-gcm","material":"\#(Data(material).base64EncodedString())"}"#)
+            #expect(clear.status == .badRequest && clear.body.errorCode == "invalid_request")
+            // One wrapping key per store, stable across calls.
+            #expect(try await client.call(.get, "/v1/sys/import-wrapping-key").body.string("recipient") == recipientText)
+            #expect(try await client.call(.post, "/v1/keys/byok/import", json: #"{"type":"aes256-gcm","wrappedMaterial":"\#(try wrapped(for: "byok", type: "aes256-gcm"))"}"#).body.errorCode == "key_exists")
+        }
+    }
+
     @Test func aSealedServerAnswersHealthAndUnsealOnly() async throws {
         let fixture = try await ServerFixture.make(sealed: true)
         try await fixture.test { client in
@@ -200,6 +239,11 @@ struct RouteTests {
             let unsealed = try await client.call(.post, "/v1/sys/unseal", json: #"{"passphrase":"correct horse battery staple"}"#, key: "")
             #expect(unsealed.status == .ok && unsealed.body["sealed"] as? Bool == false)
             #expect(try await client.call(.get, "/v1/health/ready", key: "").status == .ok)
+            // A new store's first unseal makes the admin key and shows it this once.
+            let adminKey = try #require(unsealed.body.string("adminApiKey"))
+            #expect(try await client.call(.get, "/v1/keys", key: adminKey).status == .ok)
+            let again = try await client.call(.post, "/v1/sys/unseal", json: #"{"passphrase":"correct horse battery staple"}"#, key: "")
+            #expect(again.status == .ok && again.body["adminApiKey"] == nil)
         }
     }
 }
