@@ -32,7 +32,9 @@ final class Authenticator: @unchecked Sendable {
         self.clock = clock
     }
 
-    func authenticate(authorization: String?, client: String) async throws -> CofferStore.Identity {
+    func authenticate(
+        authorization: String?, client: String, certificate: () async -> [UInt8]? = { nil }
+    ) async throws -> CofferStore.Identity {
         let now = clock()
         try lock.withLock {
             if let entry = failures[client], now.timeIntervalSince(entry.windowStart) < Self.failureWindow, entry.count >= Self.failureLimit {
@@ -40,6 +42,11 @@ final class Authenticator: @unchecked Sendable {
             }
         }
         guard let authorization, authorization.hasPrefix("Bearer ") else {
+            // No API key: a client certificate registered as an identity, if the connection
+            // presented one (mutual TLS).
+            if authorization == nil, let publicKeyHash = await certificate() {
+                return try await authenticate(certificateHash: publicKeyHash, client: client, now: now)
+            }
             recordFailure(client, now)
             throw APIError.unauthenticated
         }
@@ -67,6 +74,23 @@ final class Authenticator: @unchecked Sendable {
             recordFailure(client, now)
             throw APIError.unauthenticated
         }
+    }
+
+    /// A certificate identity: the store's identity named by the public key's hash, enabled. The
+    /// handshake proved the key; the store says what it may do. Cached like API keys.
+    private func authenticate(certificateHash: [UInt8], client: String, now: Date) async throws -> CofferStore.Identity {
+        let tag = Data(HMAC<SHA256>.authenticationCode(for: [0x01] + certificateHash, using: cacheKey))
+        if let hit = lock.withLock({ verified[tag] }), hit.expires > now { return hit.identity }
+        let id = CofferStore.Identity.certificateID(publicKeySHA256: certificateHash)
+        guard let identity = try? await store.identity(id), identity.kind == .certificate, !identity.disabled else {
+            recordFailure(client, now)
+            throw APIError.unauthenticated
+        }
+        lock.withLock {
+            if verified.count >= Self.maximumTrackedClients { verified.removeAll() }
+            verified[tag] = (identity, now.addingTimeInterval(Self.verifiedTTL))
+        }
+        return identity
     }
 
     /// Forgets verified keys (after an identity is disabled or deleted on this node).

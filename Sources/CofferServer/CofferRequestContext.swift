@@ -1,6 +1,8 @@
 import CofferStore
+import Crypto
 import Hummingbird
 import NIOCore
+import NIOSSL
 
 /// Per-request state: the authenticated identity (set by ``AuthenticationMiddleware``) and the
 /// client's address (for rate limiting and the audit line).
@@ -8,12 +10,30 @@ public struct CofferRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var identity: CofferStore.Identity?
     public let clientAddress: String
+    /// The connection (HTTP/1.1) or stream (HTTP/2) the request came on, for the client certificate.
+    let channel: any Channel
     /// Filled in by the route for the audit line.
     let audit = AuditNote()
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         clientAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
+        channel = source.channel
+    }
+
+    /// SHA-256 of the client certificate's SubjectPublicKeyInfo (DER) — the name of a
+    /// certificate identity, as KES names them — or nil without a client certificate. The TLS
+    /// handler sits on the connection: the channel itself for HTTP/1.1, its parent for an
+    /// HTTP/2 stream.
+    func clientPublicKeySHA256() async -> [UInt8]? {
+        for candidate in [channel, channel.parent].compactMap({ $0 }) {
+            if let certificate = try? await candidate.nioSSL_peerCertificate().get(),
+                let spki = try? certificate.extractPublicKey().toSPKIBytes()
+            {
+                return Array(SHA256.hash(data: spki))
+            }
+        }
+        return nil
     }
 
     /// The largest body any route reads; routes set lower limits of their own (``RouteLimits``).

@@ -60,7 +60,8 @@ struct RouteTable {
         let authenticator = self.authenticator, authorizer = self.authorizer
         router.on(path, method: method) { request, context in
             var context = context
-            let identity = try await authenticator.authenticate(authorization: request.headers[.authorization], client: context.clientAddress)
+            let identity = try await authenticator.authenticate(
+                authorization: request.headers[.authorization], client: context.clientAddress, certificate: { await context.clientPublicKeySHA256() })
             context.identity = identity
             context.audit.set(operation: operation, identity: identity.id)
             let key = keyScoped ? try Self.keyName(context) : nil

@@ -1,3 +1,4 @@
+import NIOCore
 import NIOSSL
 
 /// TLS for the API: TLS 1.2 and 1.3 only, and on TLS 1.2 only ECDHE key exchange with AEAD
@@ -10,12 +11,50 @@ public enum TLSSettings {
         .TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
     ]
 
-    public static func server(certificatePath: String, privateKeyPath: String) throws -> TLSConfiguration {
-        let chain = try NIOSSLCertificate.fromPEMFile(certificatePath).map { NIOSSLCertificateSource.certificate($0) }
-        let key = try NIOSSLPrivateKey(file: privateKeyPath, format: .pem)
-        var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+    /// The server's TLS configuration. With `certificates`, every handshake takes the chain and
+    /// key current at that moment (``CertificateReloader``), so replaced files take effect for
+    /// new connections while open ones carry on.
+    ///
+    /// Client certificates (`clientAuthentication` optional or required): with a `clientCAPath`,
+    /// a presented chain must lead to one of its certificates; without one, any certificate is
+    /// accepted at the TLS layer (``verificationCallback``) and means nothing until its public
+    /// key is registered as an identity — the model KES uses. Either way the TLS handshake
+    /// proves the client holds the private key (its CertificateVerify signature is checked by
+    /// BoringSSL whatever the chain check decides).
+    public static func server(
+        certificates: CertificateReloader, clientAuthentication: ServerConfiguration.ClientAuthentication = .none, clientCAPath: String? = nil
+    ) throws -> TLSConfiguration {
+        let current = certificates.current
+        var configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: current.chain.map { .certificate($0) }, privateKey: .privateKey(current.key))
         configuration.minimumTLSVersion = .tlsv12
         configuration.cipherSuiteValues = tls12CipherSuites
+        configuration.sslContextCallback = certificates.contextCallback
+        switch clientAuthentication {
+        case .none:
+            configuration.certificateVerification = .none
+        case .optional:
+            configuration.certificateVerification = .optionalVerification
+        case .required:
+            configuration.certificateVerification = .noHostnameVerification
+        }
+        if let clientCAPath { configuration.trustRoots = .file(clientCAPath) }
         return configuration
+    }
+
+    public static func server(certificatePath: String, privateKeyPath: String) throws -> TLSConfiguration {
+        try server(certificates: try CertificateReloader(certificatePath: certificatePath, privateKeyPath: privateKeyPath))
+    }
+
+    /// The chain check for client certificates when no client CA is configured: accept any chain
+    /// (see ``server(certificates:clientAuthentication:clientCAPath:)``); an empty one only when
+    /// the certificate is optional.
+    public static func verificationCallback(
+        clientAuthentication: ServerConfiguration.ClientAuthentication, clientCAPath: String?
+    ) -> (@Sendable ([NIOSSLCertificate], EventLoopPromise<NIOSSLVerificationResult>) -> Void)? {
+        guard clientAuthentication != .none, clientCAPath == nil else { return nil }
+        return { chain, promise in
+            promise.succeed(chain.isEmpty && clientAuthentication == .required ? .failed : .certificateVerified)
+        }
     }
 }

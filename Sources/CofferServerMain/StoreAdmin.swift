@@ -22,7 +22,7 @@ enum StoreAdmin {
         var output: String
 
         func run() async throws {
-            let keyStore = try await ServerBootstrap.openStore(dataDirectory: store.dataDir, rootKeyFile: store.rootKeyFile, storeLocation: store.location, logger: logger)
+            let keyStore = try await ServerBootstrap.openStore(try await store.load(), logger: logger)
             let bytes = try await keyStore.backup()
             try await keyStore.close()
             // Exclusive create, then rename into place: a crash leaves no half-written backup
@@ -46,10 +46,14 @@ enum StoreAdmin {
 
         func run() async throws {
             guard let data = FileManager.default.contents(atPath: backup) else { throw ValidationError("cannot read \(backup)") }
-            let backend = try await ServerBootstrap.openBackend(dataDirectory: store.dataDir, storeLocation: store.location, logger: logger)
+            let configuration = try await store.load()
+            // The root key only to open a sealed database password: restore writes sealed rows as
+            // they are and must not create a root key file of its own.
+            let rootKey = configuration.hasSealedSecrets ? try ServerBootstrap.openRootKey(configuration, logger: logger) : nil
+            let backend = try await ServerBootstrap.openBackend(configuration, rootKey: rootKey, logger: logger)
             try await KeyStore.restoreBackup(Array(data), into: backend)
             try await backend.close()
-            print("restored into \(store.postgres ?? store.dataDir + "/keys.sqlite"); open it with the root key the backup was sealed under")
+            print("restored into \(store.postgres ?? configuration.dataDirectory + "/keys.sqlite"); open it with the root key the backup was sealed under")
         }
     }
 
@@ -64,7 +68,7 @@ enum StoreAdmin {
         var newRootKeyFile: String
 
         func run() async throws {
-            let keyStore = try await ServerBootstrap.openStore(dataDirectory: store.dataDir, rootKeyFile: store.rootKeyFile, storeLocation: store.location, logger: logger)
+            let keyStore = try await ServerBootstrap.openStore(try await store.load(), logger: logger)
             let newKey = try RootKeyFile.loadOrCreate(at: newRootKeyFile).key
             let interactive = isatty(2) == 1
             try await keyStore.rotateRootKey(to: newKey) { done, total in
@@ -78,6 +82,31 @@ enum StoreAdmin {
             let total = try await keyStore.countVersions()
             try await keyStore.close()
             print("re-sealed \(total) key versions under \(newRootKeyFile); start the server with --root-key-file \(newRootKeyFile)")
+        }
+    }
+
+    struct SealSecret: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "seal-secret",
+            abstract: "Seal a configuration secret (read from standard input) under the root key, for the configuration file or environment.",
+            discussion: "Prints coffer-sealed:…, which opens only with this root key and only for the named setting. Needs a key-file or HSM root key.")
+
+        @OptionGroup var store: StoreOptions
+        @Option(help: "The setting the secret is for (postgres.password).")
+        var setting: String
+
+        func run() async throws {
+            guard ServerConfiguration.sealableSettings.contains(setting) else {
+                throw ValidationError("only \(ServerConfiguration.sealableSettings.sorted().joined(separator: ", ")) can be given sealed")
+            }
+            let configuration = try await store.load()
+            guard let rootKey = try ServerBootstrap.openRootKey(configuration, logger: logger) else {
+                throw ValidationError("a passphrase root key exists only after the unseal; seal secrets with a key-file or HSM root key")
+            }
+            var line = readLine(strippingNewline: true) ?? ""
+            defer { line = "" }
+            guard !line.isEmpty else { throw ValidationError("give the secret on standard input") }
+            print(try ConfigurationSecret.seal(line, setting: setting, under: rootKey))
         }
     }
 }
