@@ -8,10 +8,10 @@ import SystemPackage
 /// (`{"tls": {"clientAuth": "optional"}}`).
 public enum ConfigurationSources {
     public static func reader(
-        flags: [String: ConfigValue], environment: [String: String] = ProcessInfo.processInfo.environment, file: String?
+        flags: [String: String], environment: [String: String] = ProcessInfo.processInfo.environment, file: String?
     ) async throws -> ConfigReader {
         var providers: [any ConfigProvider] = [
-            InMemoryProvider(name: "flags", values: Dictionary(uniqueKeysWithValues: flags.map { (AbsoluteConfigKey(ConfigKey($0.key)), $0.value) })),
+            InMemoryProvider(name: "flags", values: Dictionary(uniqueKeysWithValues: flags.map { (AbsoluteConfigKey(ConfigKey($0.key)), typed($0.key, $0.value)) })),
             EnvironmentVariablesProvider(environmentVariables: environment).prefixKeys(with: "coffer"),
         ]
         if let file {
@@ -23,6 +23,14 @@ public enum ConfigurationSources {
             }
         }
         return ConfigReader(providers: providers)
+    }
+
+    /// A flag's text as the type its setting is read as (swift-configuration does not convert a
+    /// string into a number for an int setting).
+    static func typed(_ key: String, _ text: String) -> ConfigValue {
+        if ServerConfiguration.integerKeys.contains(key), let number = Int(text) { return ConfigValue(.int(number), isSecret: false) }
+        if ServerConfiguration.booleanKeys.contains(key), let flag = Bool(text) { return ConfigValue(.bool(flag), isSecret: false) }
+        return ConfigValue(.string(text), isSecret: false)
     }
 
     /// Refuses a configuration file that names a setting this version does not know.

@@ -70,6 +70,15 @@ public struct ServerConfiguration: Sendable {
         /// Clear, or `coffer-sealed:…` (opened with the root key at start).
         public var password: String?
         public var tls: String
+
+        public init(host: String, port: Int, database: String, user: String, password: String?, tls: String) {
+            self.host = host
+            self.port = port
+            self.database = database
+            self.user = user
+            self.password = password
+            self.tls = tls
+        }
     }
 
     public enum Audit: Sendable {
@@ -100,6 +109,12 @@ extension ServerConfiguration {
         "audit.sink", "audit.file", "audit.rotateBytes", "log.level",
         "cache.capacity", "cache.ttlSeconds", "rotation.checkIntervalSeconds",
     ]
+
+    static let integerKeys: Set<String> = [
+        "listen.port", "tls.reloadIntervalSeconds", "postgres.port", "audit.rotateBytes", "cache.capacity", "cache.ttlSeconds",
+        "rotation.checkIntervalSeconds",
+    ]
+    static let booleanKeys: Set<String> = ["http.insecure", "http.http2"]
 
     /// The secrets that may be given sealed under the root key (``ConfigurationSecret``). The
     /// passphrase and the HSM PIN unlock the root key itself, so they cannot be.

@@ -48,7 +48,7 @@ struct StoreOptions: ParsableArguments {
     func load(extra: [String: String] = [:]) async throws -> ServerConfiguration {
         let flags = try flagSettings.merging(extra) { $1 }
         do {
-            let reader = try await ConfigurationSources.reader(flags: flags.mapValues { ConfigValue(stringLiteral: $0) }, file: config)
+            let reader = try await ConfigurationSources.reader(flags: flags, file: config)
             return try ServerConfiguration.read(reader)
         } catch let error as ConfigurationError {
             throw ValidationError(error.description)

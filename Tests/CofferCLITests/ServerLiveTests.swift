@@ -5,52 +5,8 @@ import Testing
 /// the client, SIGTERM to stop, and a restart on the same data directory.
 @Suite("coffer server, live", .serialized)
 struct ServerLiveTests {
-    struct Running {
-        let process: Process
-        let output: Pipe
-        let port: Int
-        let firstLines: String
-    }
-
-    func start(_ dataDirectory: String, _ extra: [String] = []) throws -> Running {
-        let process = Process()
-        process.executableURL = CofferProcess.executable
-        process.arguments = ["server", "--data-dir", dataDirectory, "--port", "0"] + extra
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var text = ""
-        let deadline = Date().addingTimeInterval(60)
-        while !text.contains("Listening on"), Date() < deadline {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
-        }
-        // "Listening on" is printed once the socket is bound.
-        let port = Self.port(in: text)
-        return Running(process: process, output: output, port: port, firstLines: text)
-    }
-
-    /// The port from `Listening on scheme://host:PORT (…)`.
-    static func port(in text: String) -> Int {
-        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Listening on") }),
-            let address = line.split(separator: " ").dropFirst(2).first, let port = address.split(separator: ":").last.flatMap({ Int($0) })
-        else { return 0 }
-        return port
-    }
-
-    func curl(_ arguments: [String], body: String? = nil) throws -> (status: Int32, out: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        process.arguments = ["-sS", "--max-time", "10"] + arguments + (body.map { ["-H", "Content-Type: application/json", "--data", $0] } ?? [])
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    func start(_ dataDirectory: String, _ extra: [String] = []) throws -> LiveServer {
+        try LiveServer.start(["--data-dir", dataDirectory] + extra)
     }
 
     @Test func startsOnItsEmbeddedDefaultServesHTTPSAndRestarts() throws {
@@ -58,11 +14,13 @@ struct ServerLiveTests {
         let data = workspace.path("data")
         let first = try start(data)
         defer { if first.process.isRunning { first.process.terminate() } }
-        let adminKey = try #require(first.firstLines.split(separator: "\n").first { $0.hasPrefix("Admin API key") }?.split(separator: " ").last.map(String.init))
+        let adminKey = try #require(first.adminKey)
+        TestSecrets.record(adminKey)
         let base = "https://127.0.0.1:\(first.port)"
         let tls = ["--cacert", data + "/tls/cert.pem", "-H", "Authorization: Bearer \(adminKey)"]
         #expect(try curl(tls + ["\(base)/v1/keys", "-X", "POST"], body: #"{"name":"live","type":"aes256-gcm"}"#).out.contains("\"name\":\"live\""))
         let plaintext = Data("live secret 9311".utf8).base64EncodedString()
+        TestSecrets.record("live secret 9311", plaintext)
         let sealed = try curl(tls + ["\(base)/v1/keys/live/encrypt"], body: #"{"plaintext":"\#(plaintext)"}"#).out
         let ciphertext = try #require((try JSONSerialization.jsonObject(with: Data(sealed.utf8)) as? [String: Any])?["ciphertext"] as? String)
         #expect(try curl(tls + ["\(base)/v1/keys/live/decrypt"], body: #"{"ciphertext":"\#(ciphertext)"}"#).out.contains(plaintext))
