@@ -26,6 +26,7 @@ public struct ServerBootstrap {
     public static func openRootKey(_ configuration: ServerConfiguration, logger: Logger) throws -> (any RootKey)? {
         switch configuration.root {
         case .keyFile(let path):
+            if path == nil { try makeDataDirectory(configuration) }
             let rootKeyPath = path ?? configuration.dataDirectory + "/root.key"
             let (rootKey, created, permissive) = try RootKeyFile.loadOrCreate(at: rootKeyPath)
             if created { logger.notice("created root key file", metadata: ["path": "\(rootKeyPath)"]) }
