@@ -38,6 +38,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
         .package(url: "https://github.com/apple/swift-configuration.git", exact: "1.4.0"),
         .package(url: "https://github.com/apple/swift-system.git", exact: "1.8.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", exact: "1.37.0"),
     ],
     targets: [
         // The system zlib (RFC 1950), used only for the envelope's optional compression.
@@ -183,7 +184,14 @@ let package = Package(
         // Runs the built `coffer` executable as a subprocess.
         .testTarget(
             name: "CofferCLITests",
-            dependencies: ["CofferCrypto", "CofferAudit"]
+            dependencies: [
+                "CofferCrypto", "CofferAudit",
+                // The live server's HTTP/2, mutual TLS and certificate reload, seen by a Swift client.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
         // PKCS#11 against a real SoftHSM2 token, and the key store's HSM root key (one process-wide
         // module initialisation, so both live in this target).
