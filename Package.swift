@@ -182,10 +182,13 @@ let package = Package(
             dependencies: ["CofferCrypto"]
         ),
         // Runs the built `coffer` executable as a subprocess.
+        // What several test targets share: a live `coffer-server` process and the record of the
+        // secrets tests use, for the scan of the suite's logs.
+        .target(name: "CofferTestSupport", path: "Tests/CofferTestSupport"),
         .testTarget(
             name: "CofferCLITests",
             dependencies: [
-                "CofferCrypto", "CofferAudit",
+                "CofferCrypto", "CofferAudit", "CofferTestSupport",
                 // The live server's HTTP/2, mutual TLS and certificate reload, seen by a Swift client.
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -203,14 +206,14 @@ let package = Package(
         // tests with real child processes.
         .testTarget(
             name: "CofferStoreTests",
-            dependencies: ["CofferStore", "CofferStoreSQLite", "CofferStorePostgres", "CofferCrypto",
+            dependencies: ["CofferStore", "CofferStoreSQLite", "CofferStorePostgres", "CofferCrypto", "CofferTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio")]
         ),
         .testTarget(
             name: "CofferServerTests",
             dependencies: [
-                "CofferServer", "CofferStore", "CofferAudit", "CofferCrypto",
+                "CofferServer", "CofferStore", "CofferAudit", "CofferCrypto", "CofferTestSupport",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -22,6 +22,8 @@ command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
 [ -f /usr/include/p11-kit-1/p11-kit/pkcs11.h ] || need_apt+=(libp11-kit-dev)
 [ -f /usr/lib/softhsm/libsofthsm2.so ] || need_apt+=(softhsm2)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql-15)
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
+command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "== installing ${need_apt[*]}"
     as_root apt-get update -qq
@@ -49,5 +51,13 @@ echo "== public vectors: ${COFFER_VECTORS_DIR:-not found (those suites will be s
 
 echo "== swift build (tests)"
 swift build --build-tests
-echo "== swift test"
-swift test --skip-build "$@"
+# Live servers log into this directory and the tests record the secrets they use; after the
+# run, every log (the servers' and the whole swift test output) is scanned for those secrets.
+logs="$(mktemp -d -t coffer-test-logs-XXXXXX)"
+export COFFER_TEST_LOG_DIR="$logs" COFFER_TEST_SECRETS_FILE="$logs/secrets.txt"
+echo "== swift test (logs in $logs)"
+swift test --skip-build "$@" 2>&1 | tee "$logs/swift-test.log"
+if [ $# -eq 0 ]; then
+    echo "== scanning the suite's logs for the secrets the tests used"
+    python3 scripts/scan_test_logs.py "$logs"
+fi

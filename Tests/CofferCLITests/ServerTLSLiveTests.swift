@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CofferTestSupport
 import Foundation
 import NIOCore
 import NIOHTTP1

@@ -1,5 +1,6 @@
 import CofferCrypto
 import CofferServer
+import CofferTestSupport
 import Logging
 import CofferStore
 import Foundation
@@ -15,6 +16,7 @@ struct RouteTests {
             let created = try await client.call(.post, "/v1/keys", json: #"{"name":"orders","type":"aes256-gcm","labels":["pci"],"rotationPeriodSeconds":86400}"#)
             #expect(created.status == .created && created.body.string("type") == "aes256-gcm")
             let plaintext = Data("4111 1111 1111 1111".utf8).base64EncodedString()
+            TestSecrets.record("4111 1111 1111 1111", plaintext)
             let encrypted = try await client.call(.post, "/v1/keys/orders/encrypt", json: #"{"plaintext":"\#(plaintext)","context":{"tenant":"7"}}"#)
             #expect(encrypted.status == .ok)
             let ciphertext = try #require(encrypted.body.string("ciphertext"))

@@ -1,4 +1,5 @@
 import CofferServer
+import CofferTestSupport
 import CofferStore
 import Foundation
 import Hummingbird
@@ -21,6 +22,7 @@ struct ServerFixture {
         if !sealed {
             try await store.putPolicy(CofferServerApplication.adminPolicy)
             adminKey = try await store.createAPIKey(policy: "admin").secretText
+            TestSecrets.record(adminKey)
         }
         let application = Application(router: CofferServerApplication.buildRouter(store: store))
         return ServerFixture(store: store, adminKey: adminKey, application: application)

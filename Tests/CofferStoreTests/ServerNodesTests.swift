@@ -3,47 +3,18 @@ import Foundation
 import FoundationNetworking
 #endif
 import Testing
+import CofferTestSupport
 
 /// Two `coffer-server` processes sharing one PostgreSQL database, as a cluster runs: keys
 /// rotated on one serve on the other, continuous traffic through both while keys rotate every
 /// second sees no failure, and a node killed with SIGKILL loses no acknowledged rotation.
 @Suite("Server nodes on PostgreSQL", .serialized)
 struct ServerNodesTests {
-    static let server = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("coffer-server")
-
-    struct Node {
-        let process: Process
-        let base: String
-        let output: String
-    }
-
-    func startNode(_ directory: TemporaryDirectory, _ name: String, database: String, rootKey: String) throws -> Node {
-        let process = Process()
-        process.executableURL = Self.server
-        process.arguments = [
-            "--data-dir", directory.path(name), "--root-key-file", rootKey, "--port", "0", "--insecure-http",
+    func startNode(_ directory: TemporaryDirectory, _ name: String, database: String, rootKey: String) throws -> LiveServer {
+        try LiveServer.start(executable: LiveServer.serverExecutable, [
+            "--data-dir", directory.path(name), "--root-key-file", rootKey, "--insecure-http",
             "--postgres", "127.0.0.1:\(PostgresTestCluster.shared.port)/\(database)",
-        ]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var text = ""
-        let deadline = Date().addingTimeInterval(60)
-        while !text.contains("Listening on"), Date() < deadline {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
-        }
-        return Node(process: process, base: "http://127.0.0.1:\(Self.port(in: text))", output: text)
-    }
-
-    /// The port from `Listening on scheme://host:PORT (…)`.
-    static func port(in text: String) -> Int {
-        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Listening on") }),
-            let address = line.split(separator: " ").dropFirst(2).first, let port = address.split(separator: ":").last.flatMap({ Int($0) })
-        else { return 0 }
-        return port
+        ])
     }
 
     /// One JSON request; `nil` on any transport error.
@@ -58,7 +29,7 @@ struct ServerNodesTests {
         return (http.statusCode, (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:])
     }
 
-    func waitUntilUp(_ node: Node) async {
+    func waitUntilUp(_ node: LiveServer) async {
         for _ in 0..<100 {
             if await call(node.base + "/v1/health/ready", key: "")?.status == 200 { return }
             try? await Task.sleep(for: .milliseconds(100))
@@ -72,14 +43,16 @@ struct ServerNodesTests {
         let a = try startNode(directory, "a", database: database, rootKey: rootKey)
         defer { if a.process.isRunning { a.process.terminate() } }
         await waitUntilUp(a)
-        let admin = try #require(a.output.split(separator: "\n").first { $0.hasPrefix("Admin API key") }?.split(separator: " ").last.map(String.init))
+        let admin = try #require(a.adminKey)
+        TestSecrets.record(admin)
         let b = try startNode(directory, "b", database: database, rootKey: rootKey)
         defer { if b.process.isRunning { b.process.terminate() } }
         await waitUntilUp(b)
-        #expect(!b.output.contains("Admin API key"), "the second node finds the admin identity already there")
+        #expect(b.adminKey == nil, "the second node finds the admin identity already there")
 
         #expect(await call(a.base + "/v1/keys", key: admin, json: #"{"name":"shared","type":"aes256-gcm"}"#)?.status == 201)
-        let plaintext = Data("across nodes".utf8).base64EncodedString()
+        let plaintext = Data("across nodes 7702".utf8).base64EncodedString()
+        TestSecrets.record("across nodes 7702", plaintext)
         let sealed = try #require(await call(a.base + "/v1/keys/shared/encrypt", key: admin, json: #"{"plaintext":"\#(plaintext)"}"#)?.body["ciphertext"] as? String)
         #expect(await call(b.base + "/v1/keys/shared/rotate", key: admin, json: "{}")?.status == 200)
         #expect(await call(a.base + "/v1/keys/shared/decrypt", key: admin, json: #"{"ciphertext":"\#(sealed)"}"#)?.body["plaintext"] as? String == plaintext)
@@ -128,26 +101,63 @@ struct ServerNodesTests {
         #expect(realFailures.isEmpty, "\(realFailures.prefix(5))")
         #expect(roundTrips > 100, "only \(roundTrips) encrypt/decrypt round trips ran")
 
-        // Rotate through B as fast as it answers, kill it with SIGKILL, and check on A that every
-        // rotation B acknowledged is there.
+        // Load on B — rotations, key creations and encryptions as fast as it answers — then
+        // SIGKILL it, and check on A that everything B acknowledged is there: every rotation
+        // (versions 1…latest, no gap), every created key, every ciphertext decrypting.
         let acknowledged = Lockbox()
-        let rotating = Task {
-            while !Task.isCancelled {
-                guard let response = await call(b.base + "/v1/keys/shared/rotate", key: admin, json: "{}"), response.status == 200,
-                    let version = response.body["latestVersion"] as? Int
-                else { return }
-                acknowledged.set(version)
-            }
-        }
+        let created = Collected<String>(), sealedOnB = Collected<(String, String)>()
+        let load = [
+            Task {
+                while !Task.isCancelled {
+                    guard let response = await call(b.base + "/v1/keys/shared/rotate", key: admin, json: "{}"), response.status == 200,
+                        let version = response.body["latestVersion"] as? Int
+                    else { return }
+                    acknowledged.set(version)
+                }
+            },
+            Task {
+                var index = 0
+                while !Task.isCancelled {
+                    index += 1
+                    guard await call(b.base + "/v1/keys", key: admin, json: #"{"name":"made-\#(index)","type":"chacha20-poly1305"}"#)?.status == 201 else { return }
+                    created.append("made-\(index)")
+                }
+            },
+            Task {
+                var index = 0
+                while !Task.isCancelled {
+                    index += 1
+                    let message = Data("under load \(index)".utf8).base64EncodedString()
+                    guard let response = await call(b.base + "/v1/keys/shared/encrypt", key: admin, json: #"{"plaintext":"\#(message)"}"#),
+                        response.status == 200, let ciphertext = response.body["ciphertext"] as? String
+                    else { return }
+                    sealedOnB.append((message, ciphertext))
+                }
+            },
+        ]
         try await Task.sleep(for: .milliseconds(1500))
         kill(b.process.processIdentifier, SIGKILL)
-        rotating.cancel()
-        _ = await rotating.value
+        for task in load { task.cancel(); _ = await task.value }
         let latest = await call(a.base + "/v1/keys/shared", key: admin)?.body["latestVersion"] as? Int
         #expect(acknowledged.value > 0 && (latest ?? 0) >= acknowledged.value, "acknowledged v\(acknowledged.value), stored v\(latest ?? 0)")
         let versions = await call(a.base + "/v1/keys/shared", key: admin)?.body["versions"] as? [[String: Any]]
         #expect(versions?.compactMap { $0["version"] as? Int } == Array(1...(latest ?? 1)))
+        #expect(!created.all.isEmpty && !sealedOnB.all.isEmpty, "the load ran: \(created.all.count) keys, \(sealedOnB.all.count) ciphertexts")
+        for name in created.all {
+            #expect(await call(a.base + "/v1/keys/\(name)", key: admin)?.status == 200, "acknowledged key \(name) lost")
+        }
+        for (message, ciphertext) in sealedOnB.all {
+            let opened = await call(a.base + "/v1/keys/shared/decrypt", key: admin, json: #"{"ciphertext":"\#(ciphertext)"}"#)
+            #expect(opened?.body["plaintext"] as? String == message)
+        }
     }
+}
+
+final class Collected<Element: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [Element] = []
+    func append(_ item: Element) { lock.lock(); items.append(item); lock.unlock() }
+    var all: [Element] { lock.lock(); defer { lock.unlock() }; return items }
 }
 
 final class Lockbox: @unchecked Sendable {
