@@ -56,6 +56,9 @@ let package = Package(
         ),
         // The key store: keys, versions, identities and policies sealed under a root key, over a
         // small backend port (in memory here; SQLite and PostgreSQL in their own targets).
+        // Compact JSON for hot paths (audit lines, crypto responses), byte-compatible with
+        // JSONEncoder's sorted-keys output. No dependencies.
+        .target(name: "CofferJSON"),
         .target(
             name: "CofferStore",
             dependencies: [
@@ -102,7 +105,7 @@ let package = Package(
         .target(
             name: "CofferServer",
             dependencies: [
-                "CofferService", "CofferStore", "CofferStoreSQLite", "CofferStorePostgres", "CofferStorePKCS11", "CofferCrypto", "CofferAudit",
+                "CofferService", "CofferStore", "CofferStoreSQLite", "CofferStorePostgres", "CofferStorePKCS11", "CofferCrypto", "CofferAudit", "CofferJSON",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -156,7 +159,7 @@ let package = Package(
         // and by `coffer audit verify`, so it stays free of NIO).
         .target(
             name: "CofferAudit",
-            dependencies: ["CofferCrypto", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["CofferCrypto", "CofferJSON", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // `coffer`: the command line (one file per noun), on swift-argument-parser.
         .executableTarget(
@@ -213,7 +216,7 @@ let package = Package(
         .testTarget(
             name: "CofferServerTests",
             dependencies: [
-                "CofferServer", "CofferStore", "CofferAudit", "CofferCrypto", "CofferTestSupport",
+                "CofferServer", "CofferStore", "CofferAudit", "CofferCrypto", "CofferTestSupport", "CofferJSON",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

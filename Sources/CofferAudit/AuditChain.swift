@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import CofferCrypto
+import CofferJSON
 import Crypto
 
 /// The hash chain over audit lines: each line carries the SHA-256 of the line before it, so
@@ -17,12 +18,23 @@ public enum AuditChain {
 
     /// The line for `record` chained after `previousHash`, and that line's own hash.
     public static func line(for record: AuditRecord, after previousHash: String) throws -> (line: [UInt8], hash: String) {
-        var record = record
-        record.prev = previousHash
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let line = Array(try encoder.encode(record))
-        return (line, hash(line))
+        // Members in sorted order, nil ones left out: the bytes JSONEncoder with `.sortedKeys`
+        // writes for the record (the tests hold the two equal), at a fraction of the cost — one
+        // line is written per request.
+        var out = JSONOutput(reservingCapacity: 384)
+        out.beginObject()
+        out.member("client", record.client)
+        out.member("error", ifPresent: record.error)
+        out.member("identity", record.identity)
+        out.member("key", ifPresent: record.key)
+        out.member("operation", record.operation)
+        out.member("prev", previousHash)
+        out.member("requestID", record.requestID)
+        out.member("status", record.status)
+        out.member("time", record.time)
+        out.member("version", ifPresent: record.version)
+        out.endObject()
+        return (out.bytes, hash(out.bytes))
     }
 
     public static func hash(_ line: some Sequence<UInt8>) -> String {

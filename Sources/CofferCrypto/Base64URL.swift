@@ -13,18 +13,40 @@ package enum Base64URL {
     }()
 
     package static func encode(_ bytes: some Collection<UInt8>) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity((bytes.count * 4 + 2) / 3)
-        var iterator = bytes.makeIterator()
-        while let a = iterator.next() {
-            let b = iterator.next(), c = b == nil ? nil : iterator.next()
-            let group = UInt32(a) << 16 | UInt32(b ?? 0) << 8 | UInt32(c ?? 0)
-            out.append(alphabet[Int(group >> 18 & 63)])
-            out.append(alphabet[Int(group >> 12 & 63)])
-            if b != nil { out.append(alphabet[Int(group >> 6 & 63)]) }
-            if c != nil { out.append(alphabet[Int(group & 63)]) }
+        if let encoded = bytes.withContiguousStorageIfAvailable({ encode(buffer: UnsafeRawBufferPointer($0)) }) { return encoded }
+        return Array(bytes).withUnsafeBytes { encode(buffer: $0) }
+    }
+
+    private static let alphabetText: StaticString = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+    /// Three bytes to four characters at a time into the string's own storage (envelope texts
+    /// are encoded once per API request; this was a tenth of a batch request's time when it went
+    /// byte by byte through an iterator).
+    private static func encode(buffer input: UnsafeRawBufferPointer) -> String {
+        let count = input.count
+        let length = count / 3 * 4 + [0, 2, 3][count % 3]
+        return String(unsafeUninitializedCapacity: length) { out in
+            alphabetText.withUTF8Buffer { alphabet in
+                var read = 0, written = 0
+                while read + 3 <= count {
+                    let group = UInt32(input[read]) << 16 | UInt32(input[read + 1]) << 8 | UInt32(input[read + 2])
+                    out[written] = alphabet[Int(group >> 18 & 63)]
+                    out[written + 1] = alphabet[Int(group >> 12 & 63)]
+                    out[written + 2] = alphabet[Int(group >> 6 & 63)]
+                    out[written + 3] = alphabet[Int(group & 63)]
+                    read += 3
+                    written += 4
+                }
+                let remaining = count - read
+                if remaining > 0 {
+                    let group = UInt32(input[read]) << 16 | (remaining == 2 ? UInt32(input[read + 1]) << 8 : 0)
+                    out[written] = alphabet[Int(group >> 18 & 63)]
+                    out[written + 1] = alphabet[Int(group >> 12 & 63)]
+                    if remaining == 2 { out[written + 2] = alphabet[Int(group >> 6 & 63)] }
+                }
+            }
+            return length
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     package static func decode(_ text: Substring) -> [UInt8]? {

@@ -1,4 +1,5 @@
 import CofferCrypto
+import CofferJSON
 import HTTPTypes
 import CofferService
 import CofferStore
@@ -109,6 +110,11 @@ struct RouteTable {
     }
 
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        if let writable = value as? any JSONWritable {
+            var out = JSONOutput(reservingCapacity: 512)
+            writable.write(to: &out)
+            return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: out.bytes)))
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let data = try encoder.encode(value)
