@@ -101,7 +101,7 @@ extension ServerConfiguration {
     /// misspelt `tls.clientAuth` must not silently leave mutual TLS off).
     public static let knownKeys: Set<String> = [
         "dataDir", "listen.host", "listen.port", "http.insecure", "http.http2",
-        "tls.cert", "tls.key", "tls.clientAuth", "tls.clientCaFile", "tls.reloadIntervalSeconds",
+        "tls.cert", "tls.key", "tls.directory", "tls.clientAuth", "tls.clientCaFile", "tls.reloadIntervalSeconds",
         "root.kind", "root.keyFile", "root.passphraseFile", "root.pkcs11.module", "root.pkcs11.token",
         "root.pkcs11.keyLabel", "root.pkcs11.pin", "root.pkcs11.pinFile",
         "store.backend", "postgres.host", "postgres.port", "postgres.database", "postgres.user",
@@ -140,12 +140,16 @@ extension ServerConfiguration {
         guard (result.tls.certificatePath == nil) == (result.tls.privateKeyPath == nil) else {
             throw ConfigurationError("tls.cert and tls.key go together: give both or neither")
         }
+        if let directory = config.string(forKey: "tls.directory") {
+            guard result.tls.certificatePath == nil else { throw ConfigurationError("give tls.directory or tls.cert and tls.key, not both") }
+            (result.tls.certificatePath, result.tls.privateKeyPath, result.tls.clientCAPath) = try CertificatesDirectory.paths(in: directory)
+        }
         let clientAuth = config.string(forKey: "tls.clientAuth", default: "none")
         guard let authentication = ClientAuthentication(rawValue: clientAuth) else {
             throw ConfigurationError("tls.clientAuth is none, optional or required")
         }
         result.tls.clientAuthentication = authentication
-        result.tls.clientCAPath = config.string(forKey: "tls.clientCaFile")
+        result.tls.clientCAPath = config.string(forKey: "tls.clientCaFile") ?? result.tls.clientCAPath
         result.tls.reloadIntervalSeconds = try ranged(config, "tls.reloadIntervalSeconds", default: 10, 1...86_400)
         if result.insecureHTTP, authentication != .none {
             throw ConfigurationError("tls.clientAuth needs TLS; it cannot be combined with http.insecure")
@@ -218,6 +222,23 @@ extension ServerConfiguration {
         let number = config.int(forKey: ConfigKey(key), default: value)
         guard range.contains(number) else { throw ConfigurationError("\(key) must be in \(range.lowerBound)…\(range.upperBound)") }
         return number
+    }
+}
+
+/// A certificates directory, as MinIO and KES deployments lay them out: the certificate chain
+/// and key as `cert.pem` + `key.pem` (or MinIO's `public.crt` + `private.key`), and optionally
+/// `client-ca.pem` (or `CAs/ca.pem`) for client certificates. Reloaded like the two files.
+enum CertificatesDirectory {
+    static func paths(in directory: String) throws -> (certificate: String, key: String, clientCA: String?) {
+        let fileManager = FileManager.default
+        for (certificate, key) in [("cert.pem", "key.pem"), ("public.crt", "private.key")] {
+            let certificatePath = directory + "/" + certificate, keyPath = directory + "/" + key
+            if fileManager.fileExists(atPath: certificatePath), fileManager.fileExists(atPath: keyPath) {
+                let clientCA = ["client-ca.pem", "CAs/ca.pem"].map { directory + "/" + $0 }.first { fileManager.fileExists(atPath: $0) }
+                return (certificatePath, keyPath, clientCA)
+            }
+        }
+        throw ConfigurationError("tls.directory \(directory) holds neither cert.pem and key.pem nor public.crt and private.key")
     }
 }
 

@@ -96,6 +96,19 @@ struct ConfigurationTests {
         await #expect(throws: ConfigurationError.self) { try await read(file: directory + "/missing.json") }
     }
 
+    @Test func aCertificatesDirectoryInEitherLayout() async throws {
+        let directory = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        await #expect(throws: ConfigurationError.self) { try await read(environment: ["COFFER_TLS_DIRECTORY": directory]) }
+        for name in ["public.crt", "private.key"] { FileManager.default.createFile(atPath: directory + "/" + name, contents: Data()) }
+        let minio = try await read(environment: ["COFFER_TLS_DIRECTORY": directory])
+        #expect(minio.tls.certificatePath == directory + "/public.crt" && minio.tls.privateKeyPath == directory + "/private.key" && minio.tls.clientCAPath == nil)
+        for name in ["cert.pem", "key.pem", "client-ca.pem"] { FileManager.default.createFile(atPath: directory + "/" + name, contents: Data()) }
+        let coffer = try await read(environment: ["COFFER_TLS_DIRECTORY": directory])
+        #expect(coffer.tls.certificatePath == directory + "/cert.pem" && coffer.tls.clientCAPath == directory + "/client-ca.pem")
+        await #expect(throws: ConfigurationError.self) { try await read(environment: ["COFFER_TLS_DIRECTORY": directory, "COFFER_TLS_CERT": "/c", "COFFER_TLS_KEY": "/k"]) }
+    }
+
     @Test func sealedSecretsOpenOnlyWithTheirRootKeyAndForTheirSetting() throws {
         let rootKey = try SoftwareRootKey(bytes: (0..<32).map { _ in UInt8.random(in: 0...255) }, kind: "key-file")
         let other = try SoftwareRootKey(bytes: (0..<32).map { _ in UInt8.random(in: 0...255) }, kind: "key-file")
