@@ -98,9 +98,8 @@ enum KeyRoutes {
             let name = try KeyIdentifier(body.name)
             // The policy is checked against the name being created, not a path parameter.
             try await authorizer.authorize(call.identity, operation: "key.create", key: name)
-            let record = try await store.createKey(name, type: try KeyType(validating: body.type), options: KeyCreationOptions(
-                labels: try labels(body.labels), flags: KeyFlags(exportable: body.exportable ?? false, deletionProtected: body.deletionProtected ?? false),
-                rotationPeriod: body.rotationPeriodSeconds.map { .seconds($0) }))
+            let record = try await store.createKey(name, type: try KeyType(validating: body.type), options: try creationOptions(
+                body.labels, exportable: body.exportable, deletionProtected: body.deletionProtected, rotationPeriodSeconds: body.rotationPeriodSeconds))
             return KeyView(record)
         }
         table.add(.get, "/v1/sys/import-wrapping-key", operation: "key.import") { (_: NoBody, _) in
@@ -109,9 +108,8 @@ enum KeyRoutes {
         table.add(.post, "/v1/keys/:name/import", operation: "key.import", keyScoped: true, status: .created, body: ImportRequest.self) { body, call in
             let record = try await store.importWrappedKey(
                 call.key, type: try KeyType(validating: body.type), wrappedMaterial: try Base64Field.decode(body.wrappedMaterial, field: "wrappedMaterial"),
-                options: KeyCreationOptions(
-                    labels: try labels(body.labels), flags: KeyFlags(exportable: body.exportable ?? false, deletionProtected: body.deletionProtected ?? false),
-                    rotationPeriod: body.rotationPeriodSeconds.map { .seconds($0) }))
+                options: try creationOptions(
+                    body.labels, exportable: body.exportable, deletionProtected: body.deletionProtected, rotationPeriodSeconds: body.rotationPeriodSeconds))
             return KeyView(record)
         }
         table.add(.get, "/v1/keys", operation: "key.list") { (_: NoBody, call) in
@@ -155,6 +153,13 @@ enum KeyRoutes {
         table.add(.post, "/v1/keys/:name/restore", operation: "key.restore", keyScoped: true) { (_: NoBody, call) in
             KeyView(try await store.restoreKey(call.key))
         }
+    }
+
+    /// A new key's options from the fields create and import share (absent flags are off).
+    static func creationOptions(_ labelTexts: [String]?, exportable: Bool?, deletionProtected: Bool?, rotationPeriodSeconds: Int64?) throws -> KeyCreationOptions {
+        KeyCreationOptions(
+            labels: try labels(labelTexts), flags: KeyFlags(exportable: exportable ?? false, deletionProtected: deletionProtected ?? false),
+            rotationPeriod: rotationPeriodSeconds.map { .seconds($0) })
     }
 
     static func labels(_ texts: [String]?) throws -> Set<KeyLabel> {
