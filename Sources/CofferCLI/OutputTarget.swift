@@ -18,17 +18,20 @@ final class OutputTarget {
     private let finalPath: String?
     private var temporaryPath: String?
     private let force: Bool
+    /// Whether ``fd`` was opened here for a device or FIFO (closed at commit or deinit).
+    private var ownsDescriptor: Bool
     /// Bytes written so far (to tell the user output on stdout is incomplete).
     private(set) var bytesWritten = 0
 
-    var isTerminal: Bool { finalPath == nil && Terminal.stdoutIsTerminal }
+    var isTerminal: Bool { finalPath == nil && (fd == STDOUT_FILENO ? Terminal.stdoutIsTerminal : isatty(fd) == 1) }
 
-    private init(name: String, fd: Int32, finalPath: String?, temporaryPath: String?, force: Bool) {
+    private init(name: String, fd: Int32, finalPath: String?, temporaryPath: String?, force: Bool, ownsDescriptor: Bool = false) {
         self.name = name
         self.fd = fd
         self.finalPath = finalPath
         self.temporaryPath = temporaryPath
         self.force = force
+        self.ownsDescriptor = ownsDescriptor
     }
 
     /// Standard output for `nil` or `-`; otherwise a new temporary file beside `path` with
@@ -40,6 +43,15 @@ final class OutputTarget {
         var info = stat()
         if stat(path, &info) == 0 {
             if info.st_mode & S_IFMT == S_IFDIR { throw CLIError.io("write", path, errno: EISDIR) }
+            if info.st_mode & S_IFMT != S_IFREG {
+                // A device, FIFO or socket (`-o /dev/null`, `/dev/stdout`, a named pipe) is
+                // written directly, as standard output is. Renaming a temporary file over it
+                // would replace it — as root, `/dev/null` itself — and there is no file content
+                // to protect: decryption writes only authenticated chunks, as on standard output.
+                let fd = Glibc.open(path, O_WRONLY | O_CLOEXEC)
+                guard fd >= 0 else { throw CLIError.io("open", path, errno: errno) }
+                return OutputTarget(name: path, fd: fd, finalPath: nil, temporaryPath: nil, force: force, ownsDescriptor: true)
+            }
             if !force {
                 throw CLIError("\(path) already exists; use --force to overwrite it", status: ExitStatus.refused)
             }
@@ -105,6 +117,11 @@ final class OutputTarget {
 
     /// Makes the output visible: for a file, flush it to disk and move it into place.
     func commit() throws {
+        if ownsDescriptor {
+            ownsDescriptor = false
+            guard Glibc.close(fd) == 0 else { throw CLIError.io("write", name, errno: errno) }
+            return
+        }
         guard let finalPath, let temporaryPath else { return }
         guard fsync(fd) == 0 else { throw CLIError.io("write", finalPath, errno: errno) }
         guard Glibc.close(fd) == 0 else { throw CLIError.io("write", finalPath, errno: errno) }
@@ -139,5 +156,8 @@ final class OutputTarget {
         self.temporaryPath = nil
     }
 
-    deinit { abandon() }
+    deinit {
+        abandon()
+        if ownsDescriptor { Glibc.close(fd) }
+    }
 }

@@ -51,7 +51,9 @@ final class Authenticator: @unchecked Sendable {
             throw APIError.unauthenticated
         }
         let text = String(authorization.dropFirst("Bearer ".count))
-        let tag = Data(HMAC<SHA256>.authenticationCode(for: Array(text.utf8), using: cacheKey))
+        // Domain byte 0x00 for API keys, 0x01 for certificates: no bearer text can ever share a
+        // cache tag with a certificate identity.
+        let tag = Data(HMAC<SHA256>.authenticationCode(for: [0x00] + Array(text.utf8), using: cacheKey))
         if let hit = lock.withLock({ verified[tag] }) {
             if hit.expires > now { return hit.identity }
             // Expired: the secret was proven once; what can have changed since is the identity
@@ -92,6 +94,19 @@ final class Authenticator: @unchecked Sendable {
         }
         return identity
     }
+
+    /// Refuses a client that has failed too often within the window (429), before any work.
+    func throttle(client: String) throws {
+        let now = clock()
+        try lock.withLock {
+            if let entry = failures[client], now.timeIntervalSince(entry.windowStart) < Self.failureWindow, entry.count >= Self.failureLimit {
+                throw APIError.tooManyFailures
+            }
+        }
+    }
+
+    /// Counts a failure that is not an API-key check (a wrong unseal passphrase) against the client.
+    func noteFailure(client: String) { recordFailure(client, clock()) }
 
     /// Forgets verified keys (after an identity is disabled or deleted on this node).
     func forgetVerified() { lock.withLock { verified.removeAll() } }

@@ -29,7 +29,7 @@ enum KeyRoutes {
     struct WrappingKeyView: Encodable, Sendable {
         let recipient: String
         let format = "coffer-envelope"
-        let contextKeys = ["coffer.import.key", "coffer.import.type"]
+        let contextKeys = ["coffer.import.key", "coffer.import.type", "coffer.import.exportable"]
     }
 
     struct ConfigureRequest: Decodable, Sendable {
@@ -102,7 +102,9 @@ enum KeyRoutes {
                 body.labels, exportable: body.exportable, deletionProtected: body.deletionProtected, rotationPeriodSeconds: body.rotationPeriodSeconds))
             return KeyView(record)
         }
-        table.add(.get, "/v1/sys/import-wrapping-key", operation: "key.import") { (_: NoBody, _) in
+        // Public: it is a public key (only the store can open what is sealed to it), and a policy
+        // that allows key.import on `payments-*` alone could not reach a route with no key name.
+        table.addPublic(.get, "/v1/sys/import-wrapping-key") { (_: NoBody, _) in
             WrappingKeyView(recipient: try await store.importWrappingRecipient().text)
         }
         table.add(.post, "/v1/keys/:name/import", operation: "key.import", keyScoped: true, status: .created, body: ImportRequest.self) { body, call in

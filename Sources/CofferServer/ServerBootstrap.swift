@@ -23,13 +23,21 @@ public struct ServerBootstrap {
     public let newAdminKey: String?
 
     /// The root key the configuration names; `nil` for a passphrase, which arrives later.
-    public static func openRootKey(_ configuration: ServerConfiguration, logger: Logger) throws -> (any RootKey)? {
+    /// - Parameter create: make the key file or HSM key when it does not exist (the server's first
+    ///   start). Admin commands pass false: a mistyped path must not seal under a new key.
+    public static func openRootKey(_ configuration: ServerConfiguration, create: Bool = true, logger: Logger) throws -> (any RootKey)? {
         switch configuration.root {
         case .keyFile(let path):
             if path == nil { try makeDataDirectory(configuration) }
             let rootKeyPath = path ?? configuration.dataDirectory + "/root.key"
-            let (rootKey, created, permissive) = try RootKeyFile.loadOrCreate(at: rootKeyPath)
-            if created { logger.notice("created root key file", metadata: ["path": "\(rootKeyPath)"]) }
+            let rootKey: SoftwareRootKey, permissive: Bool
+            if create {
+                let created: Bool
+                (rootKey, created, permissive) = try RootKeyFile.loadOrCreate(at: rootKeyPath)
+                if created { logger.notice("created root key file", metadata: ["path": "\(rootKeyPath)"]) }
+            } else {
+                (rootKey, permissive) = try RootKeyFile.load(at: rootKeyPath)
+            }
             if permissive { logger.warning("the root key file is readable by other users; chmod 600 it", metadata: ["path": "\(rootKeyPath)"]) }
             logger.warning("the root key is a file (development default); use a passphrase or an HSM in production")
             return rootKey
@@ -37,7 +45,7 @@ public struct ServerBootstrap {
             return nil
         case .pkcs11(let module, let token, let keyLabel, let pin):
             // Created on first use inside the token, non-extractable; the PIN is never logged.
-            let rootKey = try PKCS11RootKey.open(modulePath: module, tokenLabel: token, pin: Array(pin.utf8), keyLabel: keyLabel, createIfMissing: true)
+            let rootKey = try PKCS11RootKey.open(modulePath: module, tokenLabel: token, pin: Array(pin.value.utf8), keyLabel: keyLabel, createIfMissing: create)
             logger.notice("root key in the HSM", metadata: ["root": "\(rootKey.kind)"])
             return rootKey
         }
@@ -74,7 +82,7 @@ public struct ServerBootstrap {
             try makeDataDirectory(configuration)
             return try await SQLiteKeyStoreBackend.open(path: configuration.dataDirectory + "/keys.sqlite")
         case .postgres(let settings):
-            var password = settings.password
+            var password = settings.password?.value
             if let sealed = password, ConfigurationSecret.isSealed(sealed) {
                 guard let rootKey else {
                     throw ConfigurationError("postgres.password is sealed under the root key, but a passphrase root key is not available before the unseal; give it through COFFER_POSTGRES_PASSWORD or a file instead")

@@ -54,7 +54,7 @@ public struct ServerConfiguration: Sendable {
         case keyFile(path: String?)
         /// The store starts sealed until `/v1/sys/unseal`, unless a passphrase file is given.
         case passphrase(passphraseFile: String?)
-        case pkcs11(module: String, token: String, keyLabel: String, pin: String)
+        case pkcs11(module: String, token: String, keyLabel: String, pin: SecretValue)
     }
 
     public enum Store: Sendable {
@@ -68,10 +68,10 @@ public struct ServerConfiguration: Sendable {
         public var database: String
         public var user: String
         /// Clear, or `coffer-sealed:…` (opened with the root key at start).
-        public var password: String?
+        public var password: SecretValue?
         public var tls: String
 
-        public init(host: String, port: Int, database: String, user: String, password: String?, tls: String) {
+        public init(host: String, port: Int, database: String, user: String, password: SecretValue?, tls: String) {
             self.host = host
             self.port = port
             self.database = database
@@ -87,6 +87,17 @@ public struct ServerConfiguration: Sendable {
     }
 
     public init() {}
+}
+
+/// A secret setting's value (the HSM PIN, the database password). It prints, dumps and mirrors
+/// as `<redacted>`: a configuration that reaches a log line, an error or a test failure message
+/// must not carry it along.
+public struct SecretValue: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public let value: String
+    public init(_ value: String) { self.value = value }
+    public var description: String { "<redacted>" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
 }
 
 /// A setting that is missing, malformed or contradicts another. Names the setting, never its
@@ -122,8 +133,22 @@ extension ServerConfiguration {
 
     /// Whether a setting holds a value sealed under the root key.
     public var hasSealedSecrets: Bool {
-        if case .postgres(let settings) = store, let password = settings.password { return ConfigurationSecret.isSealed(password) }
+        if case .postgres(let settings) = store, let password = settings.password { return ConfigurationSecret.isSealed(password.value) }
         return false
+    }
+
+    /// Reads and checks every setting from `flags` (highest precedence), the environment and
+    /// `file`. A value that is set but malformed stops here, naming the setting.
+    public static func load(
+        flags: [String: String], environment: [String: String] = ProcessInfo.processInfo.environment, file: String?
+    ) async throws -> ServerConfiguration {
+        let malformed = MalformedValues()
+        let reader = try await ConfigurationSources.reader(flags: flags, environment: environment, file: file, reporter: malformed)
+        let configuration = try read(reader)
+        guard malformed.settings.isEmpty else {
+            throw ConfigurationError("malformed value for \(malformed.settings.joined(separator: ", ")) (docs/CONFIGURATION.md gives each setting's type)")
+        }
+        return configuration
     }
 
     /// Reads and checks every setting.
@@ -140,8 +165,8 @@ extension ServerConfiguration {
         guard (result.tls.certificatePath == nil) == (result.tls.privateKeyPath == nil) else {
             throw ConfigurationError("tls.cert and tls.key go together: give both or neither")
         }
-        if let directory = config.string(forKey: "tls.directory") {
-            guard result.tls.certificatePath == nil else { throw ConfigurationError("give tls.directory or tls.cert and tls.key, not both") }
+        // tls.cert and tls.key, wherever they come from, win over a directory.
+        if let directory = config.string(forKey: "tls.directory"), result.tls.certificatePath == nil {
             (result.tls.certificatePath, result.tls.privateKeyPath, result.tls.clientCAPath) = try CertificatesDirectory.paths(in: directory)
         }
         let clientAuth = config.string(forKey: "tls.clientAuth", default: "none")
@@ -194,7 +219,7 @@ extension ServerConfiguration {
             } else {
                 throw ConfigurationError("root.kind pkcs11 needs root.pkcs11.pin (COFFER_ROOT_PKCS11_PIN) or root.pkcs11.pinFile")
             }
-            return .pkcs11(module: module, token: token, keyLabel: config.string(forKey: "root.pkcs11.keyLabel", default: "coffer-root"), pin: pin)
+            return .pkcs11(module: module, token: token, keyLabel: config.string(forKey: "root.pkcs11.keyLabel", default: "coffer-root"), pin: SecretValue(pin))
         default:
             throw ConfigurationError("root.kind is keyFile, passphrase or pkcs11")
         }
@@ -212,7 +237,7 @@ extension ServerConfiguration {
             return .postgres(PostgresSettings(
                 host: host, port: try ranged(config, "postgres.port", default: 5432, 1...65535), database: database,
                 user: config.string(forKey: "postgres.user", default: "coffer"),
-                password: config.string(forKey: "postgres.password", isSecret: true), tls: tls))
+                password: config.string(forKey: "postgres.password", isSecret: true).map(SecretValue.init), tls: tls))
         default:
             throw ConfigurationError("store.backend is sqlite or postgres")
         }
@@ -227,7 +252,8 @@ extension ServerConfiguration {
 
 /// A certificates directory, as MinIO and KES deployments lay them out: the certificate chain
 /// and key as `cert.pem` + `key.pem` (or MinIO's `public.crt` + `private.key`), and optionally
-/// `client-ca.pem` (or `CAs/ca.pem`) for client certificates. Reloaded like the two files.
+/// `client-ca.pem` (or `CAs/ca.pem`) for client certificates. The certificate and key are
+/// reloaded like the two files; the client CA is read at start.
 enum CertificatesDirectory {
     static func paths(in directory: String) throws -> (certificate: String, key: String, clientCA: String?) {
         let fileManager = FileManager.default

@@ -32,11 +32,34 @@ enum SystemRoutes {
         table.addPublic(.get, "/v1/sys/seal-status") { (_: NoBody, _) in
             SealStatus(sealed: store.isSealed, rootKey: store.rootKeyKind, storeID: store.storeID?.hex)
         }
-        table.addPublic(.post, "/v1/sys/unseal", body: UnsealRequest.self) { body, _ in
+        // Each guess costs scrypt at N = 2^17 (128 MiB, a fraction of a second): one unseal at a
+        // time (others get 429 at once rather than queueing memory), and wrong passphrases count
+        // against the client like failed API keys (10 a minute, then 429).
+        let authenticator = table.authenticator
+        let gate = UnsealGate()
+        table.addPublic(.post, "/v1/sys/unseal", body: UnsealRequest.self) { body, context in
             guard store.isSealed else { return SealStatus(sealed: false, rootKey: store.rootKeyKind, storeID: store.storeID?.hex) }
-            try await store.unseal(passphrase: try Passphrase(body.passphrase))
+            try authenticator.throttle(client: context.clientAddress)
+            guard gate.enter() else { throw APIError(.tooManyRequests, "unseal_in_progress", "another unseal is running; retry shortly") }
+            defer { gate.leave() }
+            do {
+                try await store.unseal(passphrase: try Passphrase(body.passphrase))
+            } catch let error as KeyStoreError where error.code == .unsealFailed {
+                authenticator.noteFailure(client: context.clientAddress)
+                throw error
+            }
+            // Under the gate: two first unseals cannot both find no identity and both mint one.
             let adminKey = try await AdminBootstrap.ensureAdmin(store)
             return SealStatus(sealed: store.isSealed, rootKey: store.rootKeyKind, storeID: store.storeID?.hex, adminApiKey: adminKey)
         }
     }
+}
+
+/// At most one unseal at a time.
+final class UnsealGate: @unchecked Sendable {
+    private let lock = Lock()
+    private var busy = false
+
+    func enter() -> Bool { lock.withLock { busy ? false : { busy = true; return true }() } }
+    func leave() { lock.withLock { busy = false } }
 }

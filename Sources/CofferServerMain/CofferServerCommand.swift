@@ -47,9 +47,11 @@ struct StoreOptions: ParsableArguments {
 
     func load(extra: [String: String] = [:]) async throws -> ServerConfiguration {
         let flags = try flagSettings.merging(extra) { $1 }
+        for name in ConfigurationSources.unknownEnvironmentVariables() {
+            FileHandle.standardError.write(Data("warning: \(name) is not a Coffer setting (docs/CONFIGURATION.md); ignored\n".utf8))
+        }
         do {
-            let reader = try await ConfigurationSources.reader(flags: flags, file: config)
-            return try ServerConfiguration.read(reader)
+            return try await ServerConfiguration.load(flags: flags, file: config)
         } catch let error as ConfigurationError {
             throw ValidationError(error.description)
         }

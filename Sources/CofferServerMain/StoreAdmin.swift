@@ -49,11 +49,15 @@ enum StoreAdmin {
             let configuration = try await store.load()
             // The root key only to open a sealed database password: restore writes sealed rows as
             // they are and must not create a root key file of its own.
-            let rootKey = configuration.hasSealedSecrets ? try ServerBootstrap.openRootKey(configuration, logger: logger) : nil
+            let rootKey = configuration.hasSealedSecrets ? try ServerBootstrap.openRootKey(configuration, create: false, logger: logger) : nil
             let backend = try await ServerBootstrap.openBackend(configuration, rootKey: rootKey, logger: logger)
             try await KeyStore.restoreBackup(Array(data), into: backend)
             try await backend.close()
-            print("restored into \(store.postgres ?? configuration.dataDirectory + "/keys.sqlite"); open it with the root key the backup was sealed under")
+            let target = switch configuration.store {
+            case .sqlite: configuration.dataDirectory + "/keys.sqlite"
+            case .postgres(let settings): "PostgreSQL \(settings.host):\(settings.port)/\(settings.database)"
+            }
+            print("restored into \(target); open it with the root key the backup was sealed under")
         }
     }
 
@@ -100,7 +104,7 @@ enum StoreAdmin {
                 throw ValidationError("only \(ServerConfiguration.sealableSettings.sorted().joined(separator: ", ")) can be given sealed")
             }
             let configuration = try await store.load()
-            guard let rootKey = try ServerBootstrap.openRootKey(configuration, logger: logger) else {
+            guard let rootKey = try ServerBootstrap.openRootKey(configuration, create: false, logger: logger) else {
                 throw ValidationError("a passphrase root key exists only after the unseal; seal secrets with a key-file or HSM root key")
             }
             var line = readLine(strippingNewline: true) ?? ""

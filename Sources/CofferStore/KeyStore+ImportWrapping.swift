@@ -26,9 +26,11 @@ extension KeyStore {
         try await importWrappingIdentity(reload: false).recipient
     }
 
-    /// The encryption context an import envelope must be sealed with.
-    public static func importContext(key: KeyIdentifier, type: KeyType) -> EncryptionContext {
-        ["coffer.import.key": key.rawValue, "coffer.import.type": type.rawValue]
+    /// The encryption context an import envelope must be sealed with: the key's name, its type
+    /// and whether it may be exported. Binding `exportable` means a captured envelope cannot be
+    /// replayed later (after the key is deleted) as an exportable key to read the material back.
+    public static func importContext(key: KeyIdentifier, type: KeyType, exportable: Bool) -> EncryptionContext {
+        ["coffer.import.key": key.rawValue, "coffer.import.type": type.rawValue, "coffer.import.exportable": exportable ? "true" : "false"]
     }
 
     /// Imports key material that arrives sealed to ``importWrappingRecipient()``.
@@ -38,15 +40,15 @@ extension KeyStore {
     public func importWrappedKey(
         _ name: KeyIdentifier, type: KeyType, wrappedMaterial: [UInt8], options: KeyCreationOptions = KeyCreationOptions()
     ) async throws -> KeyRecord {
-        let material = try await unwrapImportedMaterial(wrappedMaterial, key: name, type: type)
+        let material = try await unwrapImportedMaterial(wrappedMaterial, key: name, type: type, exportable: options.flags.exportable)
         return try await importKey(name, type: type, material: material, options: options)
     }
 
-    func unwrapImportedMaterial(_ wrapped: [UInt8], key: KeyIdentifier, type: KeyType) async throws -> KeyMaterial {
+    func unwrapImportedMaterial(_ wrapped: [UInt8], key: KeyIdentifier, type: KeyType, exportable: Bool) async throws -> KeyMaterial {
         guard let envelope = try? Envelope(bytes: wrapped) else {
             throw KeyStoreError(.invalidKeyMaterial, detail: "the wrapped material is not a Coffer envelope")
         }
-        let context = Self.importContext(key: key, type: type)
+        let context = Self.importContext(key: key, type: type, exportable: exportable)
         // A second try after re-reading the key: another node may have replaced it (after a
         // root-key rotation) since this node cached it.
         for reload in [false, true] {
@@ -65,16 +67,31 @@ extension KeyStore {
         let context = SealingContext.importWrappingKey(storeID: storeID)
         let identity: X25519Identity = try await write { tx in
             let existing = try await tx.record(.meta, Self.importWrappingRecord, forUpdate: true)
-            if let existing, let document = try? StoredDocument.decode(ImportWrappingDocument.self, existing, what: "import wrapping key"),
-                let sealedBytes = Base64URL.decode(Substring(document.sealed)), let sealed = try? SealedKeyMaterial(bytes: sealedBytes),
-                sealed.rootKeyID == rootKey.id, let material = try? rootKey.unseal(sealed, context: context),
-                let privateKey = try? material.withUnsafeBytes({ try Curve25519.KeyAgreement.PrivateKey(rawRepresentation: $0) })
-            {
-                return X25519Identity(privateKey: privateKey)
+            if let existing {
+                guard let document = try? StoredDocument.decode(ImportWrappingDocument.self, existing, what: "import wrapping key"),
+                    let sealedBytes = Base64URL.decode(Substring(document.sealed)), let sealed = try? SealedKeyMaterial(bytes: sealedBytes)
+                else { throw KeyStoreError(.integrityFailure, detail: "malformed import wrapping key row") }
+                // Sealed under a root key this node still holds (the current one, or the one a
+                // rotation in progress replaces): open it — an error here is an error (a damaged
+                // row, an HSM that failed), never a reason to replace the key — and re-seal it
+                // under the current root key if it is an older one.
+                if let opener = try? self.unsealingKey(for: sealed) {
+                    let material = try opener.unseal(sealed, context: context)
+                    let privateKey = try material.withUnsafeBytes {
+                        do { return try Curve25519.KeyAgreement.PrivateKey(rawRepresentation: $0) } catch {
+                            throw KeyStoreError(.integrityFailure, detail: "malformed import wrapping key")
+                        }
+                    }
+                    if sealed.rootKeyID != rootKey.id {
+                        let resealed = try rootKey.seal(material, context: context)
+                        try await tx.updateRecord(.meta, Self.importWrappingRecord, try StoredDocument.encode(ImportWrappingDocument(sealed: Base64URL.encode(resealed.bytes))))
+                    }
+                    return X25519Identity(privateKey: privateKey)
+                }
+                // Sealed under a root key no node holds any more (a root-key rotation finished
+                // without it): it can never open again, so a new one replaces it below. Clients
+                // fetch the recipient just before importing; one import may need a retry.
             }
-            // None yet, or sealed under a root key this store no longer uses (a root-key rotation
-            // happened since): make a new one. Clients fetch the recipient just before an import,
-            // so replacing it costs at most one retried import.
             let fresh = X25519Identity.generate()
             let sealed = try rootKey.seal(KeyMaterial(fresh.privateKeyBytes), context: context)
             let body = try StoredDocument.encode(ImportWrappingDocument(sealed: Base64URL.encode(sealed.bytes)))

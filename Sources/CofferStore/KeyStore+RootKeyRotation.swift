@@ -78,6 +78,11 @@ extension KeyStore {
             guard page.count == batchSize, let last = page.last else { break }
             cursor = last
         }
+        // The import wrapping key too (re-sealed if present; not created here), so clients'
+        // recipient stays the same across the rotation.
+        if try await backend.transaction({ tx in try await tx.record(.meta, Self.importWrappingRecord, forUpdate: false) }) != nil {
+            _ = try await importWrappingIdentity(reload: true)
+        }
         // Last: the store's record of its root key, with a new check value.
         let check = try newKey.seal(KeyMaterial(randomBytes(32)), context: .rootKeyCheck(storeID: storeID))
         try await write { tx in

@@ -77,6 +77,26 @@ import Testing
         #expect(mode == 0o640)
     }
 
+    /// `-o` naming a FIFO (or a device such as /dev/null) writes into it: it is not replaced by
+    /// a renamed temporary file, which as root would have turned /dev/null into a regular file.
+    @Test func outputToAFIFOWritesIntoIt() throws {
+        let work = try Workspace()
+        _ = try sealedFile(work)
+        try #require(mkfifo(work.path("pipe"), 0o600) == 0)
+        // A reader on the FIFO, as a consumer process would be.
+        let reader = Process()
+        reader.executableURL = URL(fileURLWithPath: "/bin/sh")
+        reader.arguments = ["-c", "cat '\(work.path("pipe"))' > '\(work.path("received"))'"]
+        try reader.run()
+        let result = try work.coffer("decrypt", "-i", Self.keys.identityPath("x25519"), "-o", "pipe", "c", environment: Self.keys.environment)
+        reader.waitUntilExit()
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try work.read("received") == patternBytes(3 * Self.chunk + 100))
+        var info = stat()
+        #expect(stat(work.path("pipe"), &info) == 0 && info.st_mode & S_IFMT == S_IFIFO, "the FIFO is still a FIFO")
+        #expect(try work.entries().filter { $0.contains(".coffer-") }.isEmpty, "no temporary file")
+    }
+
     @Test func inputErrors() throws {
         let work = try Workspace()
         try work.write("text", "hello, not encrypted\n")

@@ -13,8 +13,7 @@ struct ConfigurationTests {
     }
 
     func read(flags: [String: String] = [:], environment: [String: String] = [:], file: String? = nil) async throws -> ServerConfiguration {
-        let reader = try await ConfigurationSources.reader(flags: flags, environment: environment, file: file)
-        return try ServerConfiguration.read(reader)
+        try await ServerConfiguration.load(flags: flags, environment: environment, file: file)
     }
 
     @Test func flagsOverrideTheEnvironmentWhichOverridesTheFile() async throws {
@@ -56,11 +55,14 @@ struct ConfigurationTests {
             "COFFER_ROOT_PKCS11_PIN": "pin-secret-0042",
         ])
         guard case .pkcs11(let module, let token, let label, let pin) = hsm.root else { Issue.record("pkcs11 root"); return }
-        #expect(module.hasSuffix("libsofthsm2.so") && token == "t" && label == "coffer-root" && pin == "pin-secret-0042")
+        #expect(module.hasSuffix("libsofthsm2.so") && token == "t" && label == "coffer-root" && pin.value == "pin-secret-0042")
+        // Secrets never print with the configuration (a log line, an error, a test failure).
+        for printed in ["\(hsm)", String(reflecting: hsm), "\(hsm.root)"] { #expect(!printed.contains("pin-secret-0042")) }
         let postgres = try await read(flags: try ServerConfiguration.postgresFlag("app@db.internal:6432/keys"), environment: ["COFFER_POSTGRES_PASSWORD": "pw-secret-0042", "COFFER_POSTGRES_TLS": "require"])
         guard case .postgres(let settings) = postgres.store else { Issue.record("postgres store"); return }
         #expect(settings.host == "db.internal" && settings.port == 6432 && settings.database == "keys" && settings.user == "app")
-        #expect(settings.password == "pw-secret-0042" && settings.tls == "require")
+        #expect(settings.password?.value == "pw-secret-0042" && settings.tls == "require")
+        for printed in ["\(postgres)", String(reflecting: postgres), "\(settings)"] { #expect(!printed.contains("pw-secret-0042")) }
     }
 
     @Test func badSettingsNameTheSettingAndNeverItsValue() async throws {
@@ -81,6 +83,34 @@ struct ConfigurationTests {
             #expect(error.description.contains(setting), "\(error)")
             #expect(!error.description.contains("pw-secret-0042") && !error.description.contains("sometimes") && !error.description.contains("70000") || setting == "listen.port")
         }
+    }
+
+    @Test func aMalformedValueStopsInsteadOfFallingBackToTheDefault() async throws {
+        for (environment, setting) in [
+            (["COFFER_CACHE_TTL_SECONDS": "5s"], "cache.ttlSeconds"), (["COFFER_HTTP_HTTP2": "nope"], "http.http2"),
+            (["COFFER_LISTEN_PORT": "84four3"], "listen.port"),
+        ] {
+            let error = try await #require(throws: ConfigurationError.self) { try await read(environment: environment) }
+            #expect(error.description.contains(setting), "\(error)")
+        }
+        let directory = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try Data(#"{"http":{"http2":"false"}}"#.utf8).write(to: URL(fileURLWithPath: directory + "/c.json"))
+        await #expect(throws: ConfigurationError.self) { try await read(file: directory + "/c.json") }
+    }
+
+    @Test func everySettingHasTheEnvironmentNameTheProviderReads() async throws {
+        #expect(ConfigurationSources.environmentName("tls.clientAuth") == "COFFER_TLS_CLIENT_AUTH")
+        #expect(ConfigurationSources.environmentName("root.pkcs11.keyLabel") == "COFFER_ROOT_PKCS11_KEY_LABEL")
+        // The provider resolves each computed name to its setting (a string setting read back).
+        let viaEnvironment = try await read(environment: [ConfigurationSources.environmentName("audit.file"): "/x/audit.log", ConfigurationSources.environmentName("dataDir"): "/x"])
+        #expect(viaEnvironment.dataDirectory == "/x")
+        guard case .file(let path, _) = viaEnvironment.audit else { Issue.record("file audit"); return }
+        #expect(path == "/x/audit.log")
+        let unknown = ConfigurationSources.unknownEnvironmentVariables([
+            "COFFER_TLS_CLIENTAUTH": "required", "COFFER_TLS_CLIENT_AUTH": "required", "COFFER_PASSPHRASE": "x", "COFFER_TEST_LOG_DIR": "/t", "HOME": "/root",
+        ])
+        #expect(unknown == ["COFFER_TLS_CLIENTAUTH"])
     }
 
     @Test func aFileWithAnUnknownSettingIsRefused() async throws {
@@ -106,7 +136,10 @@ struct ConfigurationTests {
         for name in ["cert.pem", "key.pem", "client-ca.pem"] { FileManager.default.createFile(atPath: directory + "/" + name, contents: Data()) }
         let coffer = try await read(environment: ["COFFER_TLS_DIRECTORY": directory])
         #expect(coffer.tls.certificatePath == directory + "/cert.pem" && coffer.tls.clientCAPath == directory + "/client-ca.pem")
-        await #expect(throws: ConfigurationError.self) { try await read(environment: ["COFFER_TLS_DIRECTORY": directory, "COFFER_TLS_CERT": "/c", "COFFER_TLS_KEY": "/k"]) }
+        // Explicit files win over the directory, wherever they come from.
+        let explicit = try await read(environment: ["COFFER_TLS_DIRECTORY": directory, "COFFER_TLS_CERT": "/c", "COFFER_TLS_KEY": "/k"])
+        #expect(explicit.tls.certificatePath == "/c" && explicit.tls.clientCAPath == nil)
+        
     }
 
     @Test func sealedSecretsOpenOnlyWithTheirRootKeyAndForTheirSetting() throws {
@@ -126,7 +159,7 @@ struct ConfigurationTests {
     @Test func aSealedDatabasePasswordNeedsARootKeyBeforeTheUnseal() async throws {
         var configuration = ServerConfiguration()
         configuration.root = .passphrase(passphraseFile: nil)
-        configuration.store = .postgres(.init(host: "127.0.0.1", port: 1, database: "d", user: "u", password: "coffer-sealed:AAAA", tls: "disable"))
+        configuration.store = .postgres(.init(host: "127.0.0.1", port: 1, database: "d", user: "u", password: SecretValue("coffer-sealed:AAAA"), tls: "disable"))
         #expect(configuration.hasSealedSecrets)
         let error = try await #require(throws: ConfigurationError.self) {
             try await ServerBootstrap.openBackend(configuration, rootKey: nil, logger: .init(label: "test"))

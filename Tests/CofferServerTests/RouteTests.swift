@@ -159,7 +159,6 @@ struct RouteTests {
             ("key.version.state", .put, "/v1/keys/m-aes/versions/1/state", #"{"state":"decrypt-only"}"#),
             ("key.delete", .delete, "/v1/keys/m-del", nil),
             ("key.restore", .post, "/v1/keys/m-del/restore", nil),
-            ("key.import", .get, "/v1/sys/import-wrapping-key", nil),
             ("key.import", .post, "/v1/keys/m-imp/import", #"{"type":"aes256-gcm","wrappedMaterial":"AA=="}"#),
             ("encrypt", .post, "/v1/keys/m-aes/encrypt", #"{"plaintext":"AA=="}"#),
             ("decrypt", .post, "/v1/keys/m-aes/decrypt", #"{"ciphertext":"coffer:v1:AAAA"}"#),
@@ -197,13 +196,13 @@ struct RouteTests {
     @Test func importsOnlyMaterialWrappedForThisKeyNameAndType() async throws {
         let fixture = try await ServerFixture.make()
         try await fixture.test { client in
-            let parameters = try await client.call(.get, "/v1/sys/import-wrapping-key")
+            let parameters = try await client.call(.get, "/v1/sys/import-wrapping-key", key: "")
             let recipientText = try #require(parameters.body.string("recipient"))
             #expect(recipientText.hasPrefix("coffer-x25519-"))
             let recipient = try RecipientText.parse(recipientText)
             let material = (0..<32).map { UInt8($0) }
-            func wrapped(for name: String, type: String, _ bytes: [UInt8] = material) throws -> String {
-                let context = KeyStore.importContext(key: try KeyIdentifier(name), type: try KeyType(validating: type))
+            func wrapped(for name: String, type: String, exportable: Bool = false, _ bytes: [UInt8] = material) throws -> String {
+                let context = KeyStore.importContext(key: try KeyIdentifier(name), type: try KeyType(validating: type), exportable: exportable)
                 return Data(try Envelope.seal(bytes, to: [recipient], context: context).bytes).base64EncodedString()
             }
             let imported = try await client.call(.post, "/v1/keys/byok/import", json: #"{"type":"aes256-gcm","wrappedMaterial":"\#(try wrapped(for: "byok", type: "aes256-gcm"))","labels":["imported"]}"#)
@@ -218,6 +217,11 @@ struct RouteTests {
             #expect(otherName.status == .badRequest && otherName.body.errorCode == "invalid_key_material")
             let otherType = try await client.call(.post, "/v1/keys/byok3/import", json: #"{"type":"chacha20-poly1305","wrappedMaterial":"\#(try wrapped(for: "byok3", type: "aes256-gcm"))"}"#)
             #expect(otherType.status == .badRequest && otherType.body.errorCode == "invalid_key_material")
+            // …or replayed as an exportable key (to read the material back out).
+            let madeExportable = try await client.call(.post, "/v1/keys/byok7/import", json: #"{"type":"aes256-gcm","exportable":true,"wrappedMaterial":"\#(try wrapped(for: "byok7", type: "aes256-gcm"))"}"#)
+            #expect(madeExportable.status == .badRequest && madeExportable.body.errorCode == "invalid_key_material")
+            let sealedExportable = try await client.call(.post, "/v1/keys/byok7/import", json: #"{"type":"aes256-gcm","exportable":true,"wrappedMaterial":"\#(try wrapped(for: "byok7", type: "aes256-gcm", exportable: true))"}"#)
+            #expect(sealedExportable.status == .created && sealedExportable.body["exportable"] as? Bool == true)
             // Material of the wrong shape for the type, a non-envelope, or material in clear: refused.
             let short = try await client.call(.post, "/v1/keys/byok4/import", json: #"{"type":"aes256-gcm","wrappedMaterial":"\#(try wrapped(for: "byok4", type: "aes256-gcm", [1, 2, 3]))"}"#)
             #expect(short.status == .badRequest && short.body.errorCode == "invalid_key_material")

@@ -333,6 +333,7 @@ struct KeyStoreConformanceTests {
         try await store.setVersionState(name("key-0"), version: .first, to: .destroyed)
         let total = try await store.countVersions()
         #expect(total == 45)
+        let importRecipient = try await store.importWrappingRecipient()
         let reports = ProgressLog()
         try await store.rotateRootKey(to: newRoot) { done, all in reports.append(done, all) }
         #expect(reports.first.map { $0.0 == 0 && $0.1 == total } == true)
@@ -342,6 +343,8 @@ struct KeyStoreConformanceTests {
         await #expect(throws: KeyStoreError(.rootKeyMismatch)) { try await open(database, oldRoot) }
         let reopened = try await open(database, newRoot)
         for (key, material) in materials { #expect(try await reopened.primaryVersion(of: name(key)).material == material) }
+        // The import wrapping key was re-sealed with the rest: clients' recipient is unchanged.
+        #expect(try await reopened.importWrappingRecipient() == importRecipient)
         // Every live row names the new root key.
         let rows = try await database.open().transaction { tx in try await tx.allVersions(after: nil, limit: 1000) }
         #expect(rows.count == total)
@@ -362,6 +365,7 @@ struct KeyStoreConformanceTests {
         try await resumed.close()
         let last = try await open(database, thirdRoot, ttl: .zero)
         for (key, material) in materials { #expect(try await last.primaryVersion(of: name(key)).material == material) }
+        #expect(try await last.importWrappingRecipient() == importRecipient)
         try await last.close()
     }
 
