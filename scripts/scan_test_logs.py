@@ -16,6 +16,11 @@ import pathlib
 import sys
 
 
+def json_escaped(text: str) -> str:
+    import json
+    return json.dumps(text)[1:-1]
+
+
 def main() -> int:
     directory = pathlib.Path(sys.argv[1])
     secrets_file = directory / "secrets.txt"
@@ -31,7 +36,15 @@ def main() -> int:
     # Each secret as given and in the encodings it could reach a log in.
     needles = []
     for number, secret in enumerate(secrets, start=1):
-        forms = {secret, base64.b64encode(secret.encode()).decode().rstrip("="), base64.urlsafe_b64encode(secret.encode()).decode().rstrip("=")}
+        raw = secret.encode()
+        forms = {secret, raw.hex(), json_escaped(secret)}
+        # Base64 at each of the three byte offsets it can start at inside a larger encoded body
+        # (dropping the characters that depend on the neighbours), standard and url alphabets.
+        for offset in range(3):
+            encoded = base64.b64encode(b"\0" * offset + raw).decode().rstrip("=")
+            start = (offset * 4 + 2) // 3
+            inner = encoded[start:len(encoded) - 2]
+            forms.update({inner, inner.replace("+", "-").replace("/", "_")})
         needles.extend((number, form) for form in forms if len(form) >= 8)
     found = 0
     for log in logs:
