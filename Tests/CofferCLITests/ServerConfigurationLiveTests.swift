@@ -105,6 +105,11 @@ struct ServerConfigurationLiveTests {
     @Test func sealSecretSealsForOneSettingUnderAKeyFileRoot() throws {
         let workspace = try Workspace()
         let data = workspace.path("data")
+        // Admin commands never create a root key: without one, seal-secret refuses.
+        let noKey = try workspace.coffer("server", "seal-secret", "--data-dir", data, "--setting", "postgres.password", stdin: Array("db-pass-4471-live\n".utf8))
+        #expect(noKey.status != 0 && !FileManager.default.fileExists(atPath: data + "/root.key"))
+        // The server's first start makes the key file.
+        #expect(try LiveServer.start(["--data-dir", data]).stop() == 0)
         let sealed = try workspace.coffer("server", "seal-secret", "--data-dir", data, "--setting", "postgres.password", stdin: Array("db-pass-4471-live\n".utf8))
         let text = String(decoding: sealed.stdout, as: UTF8.self)
         #expect(sealed.status == 0 && text.hasPrefix("coffer-sealed:") && !text.contains("db-pass-4471-live"), "\(sealed.stderr)")
