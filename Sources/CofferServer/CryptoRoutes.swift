@@ -44,7 +44,12 @@ enum CryptoRoutes {
             try await rewrap(ops, call.key, body)
         }
         table.add(.post, "/v1/keys/:name/encrypt/batch", operation: "encrypt", keyScoped: true, limit: RouteLimits.batch, body: Batch<EncryptRequest>.self) { body, call in
-            try await batch(body.items) { try await encrypt(ops, call.key, $0) }
+            // One version for the whole batch, looked up once.
+            let encrypter = try await ops.encrypter(for: call.key)
+            return try await batch(body.items) { item in
+                let sealed = try encrypter.seal(try Base64Field.decode(item.plaintext, field: "plaintext"), context: EncryptionContext(field: item.context))
+                return EncryptResponse(ciphertext: sealed.text, key: call.key.rawValue, version: encrypter.version.rawValue)
+            }
         }
         table.add(.post, "/v1/keys/:name/decrypt/batch", operation: "decrypt", keyScoped: true, limit: RouteLimits.batch, body: Batch<CiphertextRequest>.self) { body, call in
             try await batch(body.items) { try await decrypt(ops, call.key, $0) }

@@ -102,6 +102,11 @@ struct RouteTable {
         if In.self == NoBody.self { return NoBody() as! In }
         var request = request
         let buffer = try await request.collectBody(upTo: limit)
+        if let fast = In.self as? any FastDecodable.Type,
+            let decoded = buffer.withUnsafeReadableBytes({ bytes in FastRequestDecoding.parse(bytes).flatMap { fast.init(fast: $0) } }) as? In
+        {
+            return decoded
+        }
         do {
             return try JSONDecoder().decode(In.self, from: Data(buffer.readableBytesView))
         } catch {

@@ -29,12 +29,30 @@ public struct KeyOperations: Sendable {
 
     /// Seals `plaintext` under the key's primary version.
     public func encrypt(key name: KeyIdentifier, plaintext: [UInt8], context: EncryptionContext = .empty) async throws -> Envelope {
-        guard plaintext.count <= maximumPlaintextByteCount else {
-            throw OperationError(.payloadTooLarge, detail: "plaintext over \(maximumPlaintextByteCount) bytes")
+        try await encrypter(for: name).seal(plaintext, context: context)
+    }
+
+    /// The key's primary version ready to seal with, resolved once: a batch seals all its items
+    /// under the same version without a lookup per item.
+    public func encrypter(for name: KeyIdentifier) async throws -> Encrypter {
+        let (kek, algorithm) = try Self.keyEncryptionKey(try await store.primaryVersion(of: name))
+        return Encrypter(kek: kek, options: EnvelopeOptions(algorithm: algorithm), maximumPlaintextByteCount: maximumPlaintextByteCount)
+    }
+
+    /// Seals under one key version (``encrypter(for:)``).
+    public struct Encrypter: Sendable {
+        let kek: KeyEncryptionKey
+        let options: EnvelopeOptions
+        let maximumPlaintextByteCount: Int
+
+        public var version: KeyVersion { kek.reference.version }
+
+        public func seal(_ plaintext: [UInt8], context: EncryptionContext = .empty) throws -> Envelope {
+            guard plaintext.count <= maximumPlaintextByteCount else {
+                throw OperationError(.payloadTooLarge, detail: "plaintext over \(maximumPlaintextByteCount) bytes")
+            }
+            return try Envelope.seal(plaintext, using: kek, context: context, options: options)
         }
-        let version = try await store.primaryVersion(of: name)
-        let (kek, algorithm) = try Self.keyEncryptionKey(version)
-        return try Envelope.seal(plaintext, using: kek, context: context, options: EnvelopeOptions(algorithm: algorithm))
     }
 
     /// Opens an envelope sealed by ``encrypt(key:plaintext:context:)`` under any usable version.
