@@ -3,7 +3,7 @@ extension Envelope {
     public static let textPrefix = "coffer:v1:"
 
     /// Text form for JSON APIs and config files: `coffer:v1:` + unpadded base64url of ``bytes``.
-    public var text: String { Envelope.textPrefix + Base64URL.encode(bytes) }
+    public var text: String { Base64URL.encode(bytes, prefix: "coffer:v1:") }
 
     /// Parses the text form. Non-canonical base64 (padding, whitespace, standard alphabet,
     /// non-zero trailing bits) is rejected, so each envelope has exactly one text form.

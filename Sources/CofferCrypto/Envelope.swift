@@ -105,7 +105,13 @@ public struct Envelope: Hashable, Sendable {
 
     /// The binary form.
     public var bytes: [UInt8] {
-        headerBytes + nonce + sealedPayload
+        let header = headerBytes
+        var out: [UInt8] = []
+        out.reserveCapacity(header.count + nonce.count + sealedPayload.count)
+        out += header
+        out += nonce
+        out += sealedPayload
+        return out
     }
 
     /// Parses the binary form. Anything malformed — wrong magic or version, an unknown algorithm,

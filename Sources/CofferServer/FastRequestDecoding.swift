@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A fast path for decoding the crypto routes' request bodies, in front of `JSONDecoder` (which
 /// took 6 % of an encrypt request and 13 % of a batch under load).
 ///
@@ -60,18 +64,20 @@ enum FastRequestDecoding {
         mutating func string() -> String? {
             index += 1  // the opening quote
             let start = index
-            while index < bytes.count {
-                let byte = bytes[index]
-                if byte == UInt8(ascii: "\"") {
-                    let text = String(validating: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-                    index += 1
-                    return text
-                }
-                // Escapes and control characters: JSONDecoder's business.
-                if byte == UInt8(ascii: "\\") || byte < 0x20 { return nil }
-                index += 1
+            guard start < bytes.count, let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                let quote = memchr(base + start, Int32(UInt8(ascii: "\"")), bytes.count - start)
+            else { return nil }
+            let end = start + (UnsafeRawPointer(quote) - UnsafeRawPointer(base + start))
+            // Escapes and control characters: JSONDecoder's business. (A byte loop over the
+            // pointer, which the compiler vectorizes; base64 fields are kilobytes long.)
+            var outside: UInt8 = 0
+            for position in start..<end {
+                let byte = base[position]
+                outside |= (byte == UInt8(ascii: "\\") || byte < 0x20) ? 1 : 0
             }
-            return nil
+            guard outside == 0 else { return nil }
+            index = end + 1
+            return String(validating: UnsafeBufferPointer(start: base + start, count: end - start), as: UTF8.self)
         }
 
         mutating func object(depth: Int) -> Value? {

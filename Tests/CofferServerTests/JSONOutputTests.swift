@@ -65,6 +65,7 @@ struct JSONOutputTests {
             #expect(Base64URL.encode(bytes) == reference)
             #expect(Base64URL.encode(bytes[...]) == reference && Base64URL.encode(AnyCollection(bytes)) == reference)
             #expect(Base64URL.decode(Substring(reference)) == bytes)
+            #expect(Base64URL.encode(bytes, prefix: "coffer:v1:") == "coffer:v1:" + reference)
         }
     }
 }
