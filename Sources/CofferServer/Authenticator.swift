@@ -16,6 +16,8 @@ import Foundation
 /// scrypt runs, so a guessing client cannot make the server burn CPU either.
 final class Authenticator: @unchecked Sendable {
     static let verifiedTTL: TimeInterval = 10
+    /// How long others keep using an expired entry while one request re-checks it.
+    static let refreshGrace: TimeInterval = 1
     static let failureLimit = 10
     static let failureWindow: TimeInterval = 60
     static let maximumTrackedClients = 100_000
@@ -58,7 +60,16 @@ final class Authenticator: @unchecked Sendable {
             if hit.expires > now { return hit.identity }
             // Expired: the secret was proven once; what can have changed since is the identity
             // (disabled, deleted, re-keyed). One store read checks that, not another scrypt — a
-            // burst of requests on one key at expiry must not become a burst of scrypt runs.
+            // burst of requests on one key at expiry must not become a burst of scrypt runs. And
+            // only one request re-checks: it extends the entry by ``refreshGrace`` first, so the
+            // requests arriving meanwhile use it instead of all reading the store at once (under
+            // wrk that herd showed as a p99 of 50–90 ms at each expiry).
+            let refreshing = lock.withLock { () -> Bool in
+                guard let entry = verified[tag], entry.expires <= now else { return false }
+                verified[tag] = (entry.identity, now.addingTimeInterval(Self.refreshGrace))
+                return true
+            }
+            if !refreshing { return hit.identity }
             if let current = try? await store.identity(hit.identity.id), current == hit.identity, !current.disabled {
                 lock.withLock { verified[tag] = (current, now.addingTimeInterval(Self.verifiedTTL)) }
                 return current
@@ -137,8 +148,16 @@ final class Authorizer: @unchecked Sendable {
     func authorize(_ identity: CofferStore.Identity, operation: String, key: KeyIdentifier?) async throws {
         let now = Date()
         let policy: Policy
-        if let hit = lock.withLock({ policies[identity.policy] }), hit.expires > now {
-            policy = hit.policy
+        // One request refreshes an expired policy; the others use it for up to a second more
+        // rather than all reading the store at once.
+        let cached = lock.withLock { () -> (policy: Policy, refresh: Bool)? in
+            guard let hit = policies[identity.policy] else { return nil }
+            if hit.expires > now { return (hit.policy, false) }
+            policies[identity.policy] = (hit.policy, now.addingTimeInterval(Authenticator.refreshGrace))
+            return (hit.policy, true)
+        }
+        if let cached, !cached.refresh {
+            policy = cached.policy
         } else {
             guard let loaded = try? await store.policy(named: identity.policy) else { throw APIError.forbidden }
             lock.withLock { policies[identity.policy] = (loaded, now.addingTimeInterval(Self.policyTTL)) }
