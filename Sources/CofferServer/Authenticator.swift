@@ -27,6 +27,8 @@ final class Authenticator: @unchecked Sendable {
     private let lock = Lock()
     private var verified: [Data: (identity: CofferStore.Identity, expires: Date)] = [:]
     private var failures: [String: (count: Int, windowStart: Date)] = [:]
+    /// scrypt checks under way, by cache tag (``authenticate(authorization:client:certificate:)``).
+    private var checking: [Data: Task<CofferStore.Identity, any Error>] = [:]
     private let clock: @Sendable () -> Date
 
     init(store: KeyStore, clock: @escaping @Sendable () -> Date = { Date() }) {
@@ -76,16 +78,31 @@ final class Authenticator: @unchecked Sendable {
             }
             lock.withLock { _ = verified.removeValue(forKey: tag) }
         }
+        // Requests carrying the same key text while its scrypt check runs wait for that one check
+        // (32 connections opening at once with one key were 32 scrypt runs: a cold-start latency
+        // spike of a few hundred milliseconds).
+        let (check, owner) = lock.withLock { () -> (Task<CofferStore.Identity, any Error>, Bool) in
+            if let running = checking[tag] { return (running, false) }
+            let store = self.store
+            let task = Task { try await store.authenticate(apiKey: text) }
+            checking[tag] = task
+            return (task, true)
+        }
         do {
-            let identity = try await store.authenticate(apiKey: text)
+            let identity = try await check.value
             lock.withLock {
+                if owner { checking[tag] = nil }
                 if verified.count >= Self.maximumTrackedClients { verified.removeAll() }
                 verified[tag] = (identity, now.addingTimeInterval(Self.verifiedTTL))
             }
             return identity
         } catch let error as KeyStoreError where error.code == .unauthenticated {
+            if owner { lock.withLock { checking[tag] = nil } }
             recordFailure(client, now)
             throw APIError.unauthenticated
+        } catch {
+            if owner { lock.withLock { checking[tag] = nil } }
+            throw error
         }
     }
 

@@ -43,4 +43,18 @@ struct AuthenticatorTests {
         let forged = String(key.dropLast(2)) + (key.hasSuffix("AA") ? "BB" : "AA")
         await #expect(throws: APIError.self) { try await authenticator.authenticate(authorization: "Bearer \(forged)", client: "b") }
     }
+
+    @Test func concurrentRequestsWithOneKeyShareOneCheck() async throws {
+        let fixture = try await ServerFixture.make()
+        let authenticator = Authenticator(store: fixture.store)
+        let (identity, key) = try await fixture.store.createAPIKey(policy: "admin")
+        let ids = try await withThrowingTaskGroup(of: String.self) { group in
+            for index in 0..<32 { group.addTask { try await authenticator.authenticate(authorization: "Bearer \(key)", client: "c\(index)").id } }
+            return try await group.reduce(into: [String]()) { $0.append($1) }
+        }
+        #expect(ids.count == 32 && Set(ids) == [identity.id])
+        // A wrong key sharing the moment fails on its own.
+        let forged = String(key.dropLast(2)) + (key.hasSuffix("AA") ? "BB" : "AA")
+        await #expect(throws: APIError.self) { try await authenticator.authenticate(authorization: "Bearer \(forged)", client: "z") }
+    }
 }
