@@ -48,13 +48,13 @@ public struct X25519Recipient: Recipient, Hashable {
 public struct X25519Identity: Identity {
     let privateKey: Curve25519.KeyAgreement.PrivateKey
 
-    public init(privateKey: Curve25519.KeyAgreement.PrivateKey) {
+    package init(privateKey: Curve25519.KeyAgreement.PrivateKey) {
         self.privateKey = privateKey
     }
 
     /// The private key's raw bytes, for a caller that stores the key sealed (the key store's
     /// import wrapping key). Treat as secret.
-    public var privateKeyBytes: [UInt8] { [UInt8](privateKey.rawRepresentation) }
+    package var privateKeyBytes: [UInt8] { [UInt8](privateKey.rawRepresentation) }
 
     /// A new key pair from the system CSPRNG.
     public static func generate() -> X25519Identity {
