@@ -40,11 +40,7 @@ final class Authenticator: @unchecked Sendable {
         authorization: String?, client: String, certificate: () async -> [UInt8]? = { nil }
     ) async throws -> CofferStore.Identity {
         let now = clock()
-        try lock.withLock {
-            if let entry = failures[client], now.timeIntervalSince(entry.windowStart) < Self.failureWindow, entry.count >= Self.failureLimit {
-                throw APIError.tooManyFailures
-            }
-        }
+        try throttle(client: client, now: now)
         guard let authorization, authorization.hasPrefix("Bearer ") else {
             // No API key: a client certificate registered as an identity, if the connection
             // presented one (mutual TLS).
@@ -124,8 +120,8 @@ final class Authenticator: @unchecked Sendable {
     }
 
     /// Refuses a client that has failed too often within the window (429), before any work.
-    func throttle(client: String) throws {
-        let now = clock()
+    func throttle(client: String, now: Date? = nil) throws {
+        let now = now ?? clock()
         try lock.withLock {
             if let entry = failures[client], now.timeIntervalSince(entry.windowStart) < Self.failureWindow, entry.count >= Self.failureLimit {
                 throw APIError.tooManyFailures

@@ -14,7 +14,7 @@ public enum CofferServerApplication {
 
     /// Every route as `METHOD /path` (Hummingbird's `:parameter` syntax), as declared.
     public static func declaredRoutes(store: KeyStore) -> [String] {
-        buildRouterAndRoutes(store: store, audit: nil, metrics: ServerMetrics(store: store, certificatePath: nil)).routes
+        buildRouterAndRoutes(store: store, audit: nil, metrics: ServerMetrics(store: store, certificates: nil)).routes
     }
 
     static func buildRouterAndRoutes(store: KeyStore, audit: AuditLog?, metrics: ServerMetrics?) -> (router: Router<CofferRequestContext>, routes: [String]) {

@@ -4,7 +4,6 @@ import Foundation
 import Hummingbird
 import Metrics
 import Prometheus
-import X509
 
 /// The server's Prometheus metrics, made through swift-metrics with an explicit factory (no
 /// process-wide bootstrap, so tests can hold several servers). Labels are bounded: the policy
@@ -14,7 +13,8 @@ public final class ServerMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     let factory: PrometheusMetricsFactory
     let store: KeyStore
-    let certificatePath: String?
+    /// The certificate being served (its days to expiry are a gauge); nil over plain HTTP.
+    let certificates: CertificateReloader?
     let cacheHits: Metrics.Gauge
     let cacheMisses: Metrics.Gauge
     let certificateDays: Metrics.Gauge
@@ -24,7 +24,7 @@ public final class ServerMetrics: Sendable {
     nonisolated(unsafe) private var counters: [String: Metrics.Counter] = [:]
     nonisolated(unsafe) private var timers: [String: Metrics.Timer] = [:]
 
-    public init(store: KeyStore, certificatePath: String?) {
+    public init(store: KeyStore, certificates: CertificateReloader?) {
         registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.defaultDurationHistogramBuckets = [
@@ -33,7 +33,7 @@ public final class ServerMetrics: Sendable {
         ]
         self.factory = factory
         self.store = store
-        self.certificatePath = certificatePath
+        self.certificates = certificates
         cacheHits = Metrics.Gauge(label: "coffer_key_cache_hits", factory: factory)
         cacheMisses = Metrics.Gauge(label: "coffer_key_cache_misses", factory: factory)
         certificateDays = Metrics.Gauge(label: "coffer_tls_certificate_days_to_expiry", factory: factory)
@@ -59,20 +59,13 @@ public final class ServerMetrics: Sendable {
         timer.recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
-    /// Days until the serving certificate expires (negative once expired), or `nil` without one.
-    public func certificateDaysToExpiry() -> Double? {
-        guard let certificatePath, let pem = try? String(contentsOfFile: certificatePath, encoding: .utf8),
-            let certificate = try? Certificate(pemEncoded: pem)
-        else { return nil }
-        return certificate.notValidAfter.timeIntervalSinceNow / 86400
-    }
-
     /// The text exposition, with the gauges read now.
     func exposition() -> [UInt8] {
         let statistics = store.cacheStatistics
         cacheHits.record(Double(statistics.hits))
         cacheMisses.record(Double(statistics.misses))
-        if let days = certificateDaysToExpiry() { certificateDays.record(days) }
+        // The pair actually served (after any reload), not whatever the file holds right now.
+        if let days = certificates?.daysToExpiry { certificateDays.record(days) }
         return registry.emitToBuffer()
     }
 }

@@ -25,7 +25,7 @@ struct ServerRunner {
         let certificates = insecure ? nil : try CertificateReloader(
             certificatePath: bootstrap.certificatePath, privateKeyPath: bootstrap.privateKeyPath,
             interval: .seconds(configuration.tls.reloadIntervalSeconds), logger: logger)
-        let metrics = ServerMetrics(store: bootstrap.store, certificatePath: insecure ? nil : bootstrap.certificatePath)
+        let metrics = ServerMetrics(store: bootstrap.store, certificates: certificates)
         let router = CofferServerApplication.buildRouter(store: bootstrap.store, audit: bootstrap.audit, metrics: metrics)
         let applicationConfiguration = ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "coffer")
         var services: [any Service] = [RotationScheduler(store: bootstrap.store, interval: .seconds(configuration.rotationCheckIntervalSeconds), logger: logger)]

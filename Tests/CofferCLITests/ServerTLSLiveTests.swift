@@ -26,6 +26,11 @@ struct ServerTLSLiveTests {
         return String(result.out.prefix(64))
     }
 
+    /// A gauge's value from Prometheus text.
+    static func gauge(_ name: String, in text: String) -> Double? {
+        text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
+    }
+
     static func shell(_ command: String) throws -> (status: Int32, out: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
@@ -126,6 +131,9 @@ struct ServerTLSLiveTests {
         ], body: #"{"bytes":8}"#)
         #expect(overHTTP1.out == "200 1.1", "\(overHTTP1.out)")
 
+        let before = try await Self.call(admin, .GET, "\(base)/v1/metrics", apiKey: adminKey)
+        #expect((Self.gauge("coffer_tls_certificate_days_to_expiry", in: before.body) ?? 0) > 300, "the self-signed certificate: a year")
+
         // Replace the certificate on disk (key, then certificate, each by rename): new
         // connections get the new one within the reload interval; the open connection carries on.
         let renewed = try Self.makeCertificate(workspace, "server-renewed")
@@ -145,6 +153,9 @@ struct ServerTLSLiveTests {
         let fresh = try clients.make(trusting: originalCertificate)
         #expect((try? await Self.call(fresh, .GET, "\(base)/v1/health/live")) == nil, "a new connection must see the renewed certificate")
         #expect(server.log.contains("reloaded the TLS certificate"))
+        // The expiry gauge follows the pair being served: the renewed one is valid for 2 days.
+        let after = try await Self.call(admin, .GET, "\(base)/v1/metrics", apiKey: adminKey)
+        #expect((Self.gauge("coffer_tls_certificate_days_to_expiry", in: after.body) ?? 99) < 3)
         #expect(!server.log.contains(adminKey))
     }
 }

@@ -275,7 +275,7 @@ struct RotationSchedulerTests {
 struct MetricsTests {
     @Test func countsRequestsByOperationWithBoundedLabels() async throws {
         let fixture = try await ServerFixture.make()
-        let metrics = ServerMetrics(store: fixture.store, certificatePath: nil)
+        let metrics = ServerMetrics(store: fixture.store, certificates: nil)
         let application = Application(router: CofferServerApplication.buildRouter(store: fixture.store, metrics: metrics))
         let adminKey = fixture.adminKey
         try await application.test(.router) { client in
