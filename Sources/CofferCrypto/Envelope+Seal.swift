@@ -4,11 +4,11 @@ extension Envelope {
         _ plaintext: some Collection<UInt8>, using kek: KeyEncryptionKey, context: EncryptionContext = .empty,
         options: EnvelopeOptions = EnvelopeOptions()
     ) throws -> Envelope {
-        // One draw from the CSPRNG for both nonces: envelopes are small, so per-call overhead
-        // of the random source is a visible share of their cost.
-        let nonces = randomBytes(2 * AEADAlgorithm.nonceByteCount)
+        // One draw from the CSPRNG for the data key and both nonces: envelopes are small, so
+        // the per-call cost of the random source is a visible share of theirs.
+        let (dataKey, nonces) = DataKey.generate(withRandomBytes: 2 * AEADAlgorithm.nonceByteCount)
         return try seal(
-            Array(plaintext), using: kek, context: context, options: options, dataKey: .generate(),
+            Array(plaintext), using: kek, context: context, options: options, dataKey: dataKey,
             wrapNonce: Array(nonces[..<AEADAlgorithm.nonceByteCount]), nonce: Array(nonces[AEADAlgorithm.nonceByteCount...]))
     }
 

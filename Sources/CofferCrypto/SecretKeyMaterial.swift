@@ -60,6 +60,16 @@ public struct DataKey: SecretKeyMaterial {
         return DataKey(symmetricKey: SymmetricKey(data: bytes))
     }
 
+    /// A new key and `count` more random bytes (nonces) from one getrandom call: an envelope
+    /// needs both, and at batch rates each system call is a visible share of a seal. The key's
+    /// bytes are zeroed in the temporary buffer; the tail is not secret.
+    static func generate(withRandomBytes count: Int) -> (key: DataKey, random: [UInt8]) {
+        var bytes = randomBytes(byteCount + count)
+        defer { _ = bytes.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0) } }
+        let key = DataKey(symmetricKey: SymmetricKey(data: bytes[..<byteCount]))
+        return (key, Array(bytes[byteCount...]))
+    }
+
     public static func == (lhs: DataKey, rhs: DataKey) -> Bool { lhs.symmetricKey == rhs.symmetricKey }
 }
 

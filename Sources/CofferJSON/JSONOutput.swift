@@ -52,6 +52,12 @@ public struct JSONOutput {
         bytes.append(UInt8(ascii: "\""))
         var value = value
         value.withUTF8 { utf8 in
+            // Nearly every string (base64, names, ids) has nothing to escape: one word-wise
+            // check, then one copy.
+            guard JSONEscaping.needsEscaping(UnsafeRawBufferPointer(utf8)) else {
+                bytes.append(contentsOf: utf8)
+                return
+            }
             var start = 0
             for index in 0..<utf8.count {
                 let byte = utf8[index]

@@ -80,7 +80,7 @@ final class Authenticator: @unchecked Sendable {
         let (check, owner) = lock.withLock { () -> (Task<CofferStore.Identity, any Error>, Bool) in
             if let running = checking[tag] { return (running, false) }
             let store = self.store
-            let task = Task { try await store.authenticate(apiKey: text) }
+            let task = Task.detached { try await store.authenticate(apiKey: text) }  // scrypt: off the event loop (SlowWork)
             checking[tag] = task
             return (task, true)
         }

@@ -1,3 +1,5 @@
+import CofferJSON
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -33,7 +35,12 @@ enum FastRequestDecoding {
         static let maximumDepth = 4
 
         mutating func skipWhitespace() {
-            while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+            while index < bytes.count {
+                switch bytes[index] {
+                case 0x20, 0x09, 0x0A, 0x0D: index += 1
+                default: return
+                }
+            }
         }
 
         mutating func value(depth: Int) -> Value? {
@@ -58,14 +65,9 @@ enum FastRequestDecoding {
                 let quote = memchr(base + start, Int32(UInt8(ascii: "\"")), bytes.count - start)
             else { return nil }
             let end = start + (UnsafeRawPointer(quote) - UnsafeRawPointer(base + start))
-            // Escapes and control characters: JSONDecoder's business. (A byte loop over the
-            // pointer, which the compiler vectorizes; base64 fields are kilobytes long.)
-            var outside: UInt8 = 0
-            for position in start..<end {
-                let byte = base[position]
-                outside |= (byte == UInt8(ascii: "\\") || byte < 0x20) ? 1 : 0
-            }
-            guard outside == 0 else { return nil }
+            // Escapes and control characters: JSONDecoder's business. (No quote can be inside:
+            // `end` is the first one.)
+            guard !JSONEscaping.needsEscaping(UnsafeRawBufferPointer(start: base + start, count: end - start)) else { return nil }
             index = end + 1
             return String(validating: UnsafeBufferPointer(start: base + start, count: end - start), as: UTF8.self)
         }

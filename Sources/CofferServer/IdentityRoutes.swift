@@ -41,7 +41,7 @@ enum IdentityRoutes {
     static func register(_ table: RouteTable, _ store: KeyStore) {
         let authenticator = table.authenticator, authorizer = table.authorizer
         table.add(.post, "/v1/identities/api-keys", operation: "identity.create", status: .created, body: APIKeyRequest.self) { body, _ in
-            let (identity, secret) = try await store.createAPIKey(policy: body.policy)
+            let (identity, secret) = try await SlowWork.run { try await store.createAPIKey(policy: body.policy) }
             return APIKeyResponse(id: identity.id, policy: identity.policy, apiKey: secret)
         }
         table.add(.post, "/v1/identities/certificates", operation: "identity.create", status: .created, body: CertificateRequest.self) { body, _ in

@@ -43,13 +43,14 @@ enum SystemRoutes {
             guard gate.enter() else { throw APIError(.tooManyRequests, "unseal_in_progress", "another unseal is running; retry shortly") }
             defer { gate.leave() }
             do {
-                try await store.unseal(passphrase: try Passphrase(body.passphrase))
+                let passphrase = try Passphrase(body.passphrase)
+                try await SlowWork.run { try await store.unseal(passphrase: passphrase) }
             } catch let error as KeyStoreError where error.code == .unsealFailed {
                 authenticator.noteFailure(client: context.clientAddress)
                 throw error
             }
             // Under the gate: two first unseals cannot both find no identity and both mint one.
-            let adminKey = try await AdminBootstrap.ensureAdmin(store)
+            let adminKey = try await SlowWork.run { try await AdminBootstrap.ensureAdmin(store) }
             return SealStatus(sealed: store.isSealed, rootKey: store.rootKeyKind, storeID: store.storeID?.hex, adminApiKey: adminKey)
         }
     }

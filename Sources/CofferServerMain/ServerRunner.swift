@@ -56,7 +56,10 @@ struct ServerRunner {
         }
         let application = Application(
             router: router, server: server, configuration: applicationConfiguration, services: services, onServerRunning: announce, logger: logger)
-        try await application.runService()
+        // Handlers run on the event loops that read their requests (see EventLoopTaskExecutor).
+        try await withTaskExecutorPreference(EventLoopTaskExecutor()) {
+            try await application.runService()
+        }
         bootstrap.audit.flush()
         try await bootstrap.store.close()
     }

@@ -67,5 +67,39 @@ struct JSONOutputTests {
             #expect(Base64URL.decode(Substring(reference)) == bytes)
             #expect(Base64URL.encode(bytes, prefix: "coffer:v1:") == "coffer:v1:" + reference)
         }
+        // Every 12-bit value in both halves of a three-byte group (the encoder's pair table).
+        var groups: [UInt8] = []
+        for value in 0..<4096 {
+            let group = value << 12 | (4095 - value)
+            groups += [UInt8(group >> 16), UInt8(group >> 8 & 0xFF), UInt8(group & 0xFF)]
+        }
+        let reference = Data(groups).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        #expect(Base64URL.encode(groups) == reference)
+    }
+
+    /// The word-at-a-time check agrees with the obvious byte loop for every byte value at every
+    /// position of every length around the eight-byte word, alone and among other bytes.
+    @Test func escapingCheckAgreesWithAByteLoop() {
+        func reference(_ bytes: [UInt8]) -> Bool { bytes.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C } }
+        for count in 0...20 {
+            for position in 0..<max(count, 1) {
+                for value in UInt8.min...UInt8.max {
+                    for filler: UInt8 in [UInt8(ascii: "a"), 0x7F, 0xFF, 0x21, 0x5D] {
+                        var bytes = [UInt8](repeating: filler, count: count)
+                        if count > 0 { bytes[position] = value }
+                        let fast = bytes.withUnsafeBytes { JSONEscaping.needsEscaping($0) }
+                        if fast != reference(bytes) {
+                            Issue.record("length \(count), byte \(value) at \(position) among \(filler): \(fast)")
+                            return
+                        }
+                    }
+                }
+            }
+        }
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<20_000 {
+            let bytes = (0..<Int.random(in: 0...40, using: &generator)).map { _ in UInt8.random(in: 0x18...0xFF, using: &generator) }
+            #expect(bytes.withUnsafeBytes { JSONEscaping.needsEscaping($0) } == reference(bytes))
+        }
     }
 }
