@@ -192,7 +192,7 @@ let package = Package(
         .testTarget(
             name: "CofferCLITests",
             dependencies: [
-                "CofferCrypto", "CofferAudit", "CofferTestSupport",
+                "CofferCLI", "CofferCrypto", "CofferAudit", "CofferTestSupport",
                 // The live server's HTTP/2, mutual TLS and certificate reload, seen by a Swift client.
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -53,12 +53,35 @@ struct DecryptCommand: ParsableCommand {
     @Argument(help: "The file to decrypt (default: standard input).")
     var input: String?
 
-    func run() throws {
-        TemporaryFiles.shared.installSignalHandlers()
-        try runReportingErrors(decrypt)
+    /// What was asked, as a plain value (shared with ``FastCommandLine``).
+    var options: DecryptOptions {
+        DecryptOptions(
+            identityFiles: identityFiles, identityPassphraseFile: identityPassphraseFile, identityWrappingKeyFile: identityWrappingKeyFile,
+            usePassphrase: usePassphrase, passphraseFile: passphraseFile, range: range, output: output, mode: mode, force: force,
+            quiet: quiet, input: input)
     }
 
-    private func decrypt() throws {
+    func run() throws {
+        TemporaryFiles.shared.installSignalHandlers()
+        try runReportingErrors(options.run)
+    }
+}
+
+/// The options of `coffer decrypt`, and the command itself.
+struct DecryptOptions: Equatable {
+    var identityFiles: [String] = []
+    var identityPassphraseFile: String?
+    var identityWrappingKeyFile: String?
+    var usePassphrase = false
+    var passphraseFile: String?
+    var range: String?
+    var output: String?
+    var mode: String = "600"
+    var force = false
+    var quiet = false
+    var input: String?
+
+    func run() throws {
         guard let permissions = mode_t(mode, radix: 8), permissions <= 0o777 else {
             throw CLIError("--mode must be octal permissions such as 600", status: ExitStatus.usage)
         }

@@ -49,12 +49,33 @@ struct EncryptCommand: ParsableCommand {
     @Argument(help: "The file to encrypt (default: standard input).")
     var input: String?
 
-    func run() throws {
-        TemporaryFiles.shared.installSignalHandlers()
-        try runReportingErrors(encrypt)
+    /// What was asked, as a plain value (shared with ``FastCommandLine``).
+    var options: EncryptOptions {
+        EncryptOptions(
+            recipients: recipients, recipientFiles: recipientFiles, usePassphrase: usePassphrase, passphraseFile: passphraseFile,
+            workFactor: workFactor, output: output, armor: armor, force: force, quiet: quiet, input: input)
     }
 
-    private func encrypt() throws {
+    func run() throws {
+        TemporaryFiles.shared.installSignalHandlers()
+        try runReportingErrors(options.run)
+    }
+}
+
+/// The options of `coffer encrypt`, and the command itself.
+struct EncryptOptions: Equatable {
+    var recipients: [String] = []
+    var recipientFiles: [String] = []
+    var usePassphrase = false
+    var passphraseFile: String?
+    var workFactor: UInt8 = 17
+    var output: String?
+    var armor = false
+    var force = false
+    var quiet = false
+    var input: String?
+
+    func run() throws {
         guard (15...22).contains(workFactor) else {
             throw CLIError("--work-factor must be 15–22", status: ExitStatus.usage)
         }
