@@ -28,7 +28,7 @@ public struct ServerBootstrap {
     public static func openRootKey(_ configuration: ServerConfiguration, create: Bool = true, logger: Logger) throws -> (any RootKey)? {
         switch configuration.root {
         case .keyFile(let path):
-            if path == nil { try makeDataDirectory(configuration) }
+            if path == nil && create { try makeDataDirectory(configuration) }
             let rootKeyPath = path ?? configuration.dataDirectory + "/root.key"
             let rootKey: SoftwareRootKey, permissive: Bool
             if create {
@@ -52,11 +52,19 @@ public struct ServerBootstrap {
     }
 
     /// Opens (creating on first use) the data directory, the root key and the store — what the
-    /// server and its admin commands (backup, restore, root-key rotation) share. A passphrase
-    /// store is unsealed here when `root.passphraseFile` is set, and otherwise stays sealed.
-    public static func openStore(_ configuration: ServerConfiguration, logger: Logger) async throws -> KeyStore {
-        try makeDataDirectory(configuration)
-        let rootKey = try openRootKey(configuration, logger: logger)
+    /// server and its admin commands (backup, root-key rotation) share. A passphrase store is
+    /// unsealed here when `root.passphraseFile` is set, and otherwise stays sealed.
+    ///
+    /// - Parameter create: make what is missing (the server's first start). Admin commands pass
+    ///   false: a backup or a root-key rotation pointed at a mistyped data directory must fail,
+    ///   not create a root key and an empty store there and report success.
+    public static func openStore(_ configuration: ServerConfiguration, create: Bool = true, logger: Logger) async throws -> KeyStore {
+        if create {
+            try makeDataDirectory(configuration)
+        } else if case .sqlite = configuration.store, !FileManager.default.fileExists(atPath: sqlitePath(configuration)) {
+            throw ConfigurationError("no store at \(sqlitePath(configuration)) (check --data-dir)")
+        }
+        let rootKey = try openRootKey(configuration, create: create, logger: logger)
         let backend = try await openBackend(configuration, rootKey: rootKey, logger: logger)
         var storeConfiguration = KeyStoreConfiguration()
         storeConfiguration.cacheCapacity = configuration.cacheCapacity
@@ -80,7 +88,7 @@ public struct ServerBootstrap {
         switch configuration.store {
         case .sqlite:
             try makeDataDirectory(configuration)
-            return try await SQLiteKeyStoreBackend.open(path: configuration.dataDirectory + "/keys.sqlite")
+            return try await SQLiteKeyStoreBackend.open(path: sqlitePath(configuration))
         case .postgres(let settings):
             var password = settings.password?.value
             if let sealed = password, ConfigurationSecret.isSealed(sealed) {
@@ -127,6 +135,11 @@ public struct ServerBootstrap {
             logger.notice("created a self-signed TLS certificate", metadata: ["path": "\(certificate)"])
         }
         return ServerBootstrap(store: store, audit: audit, certificatePath: certificate, privateKeyPath: key, newAdminKey: newAdminKey)
+    }
+
+    /// The embedded store's database file.
+    public static func sqlitePath(_ configuration: ServerConfiguration) -> String {
+        configuration.dataDirectory + "/keys.sqlite"
     }
 
     static func makeDataDirectory(_ configuration: ServerConfiguration) throws {

@@ -22,7 +22,7 @@ enum StoreAdmin {
         var output: String
 
         func run() async throws {
-            let keyStore = try await ServerBootstrap.openStore(try await store.load(), logger: logger)
+            let keyStore = try await ServerBootstrap.openStore(try await store.load(), create: false, logger: logger)
             let bytes = try await keyStore.backup()
             try await keyStore.close()
             // Exclusive create, then rename into place: a crash leaves no half-written backup
@@ -54,7 +54,7 @@ enum StoreAdmin {
             try await KeyStore.restoreBackup(Array(data), into: backend)
             try await backend.close()
             let target = switch configuration.store {
-            case .sqlite: configuration.dataDirectory + "/keys.sqlite"
+            case .sqlite: ServerBootstrap.sqlitePath(configuration)
             case .postgres(let settings): "PostgreSQL \(settings.host):\(settings.port)/\(settings.database)"
             }
             print("restored into \(target); open it with the root key the backup was sealed under")
@@ -72,7 +72,7 @@ enum StoreAdmin {
         var newRootKeyFile: String
 
         func run() async throws {
-            let keyStore = try await ServerBootstrap.openStore(try await store.load(), logger: logger)
+            let keyStore = try await ServerBootstrap.openStore(try await store.load(), create: false, logger: logger)
             let newKey = try RootKeyFile.loadOrCreate(at: newRootKeyFile).key
             let interactive = isatty(2) == 1
             try await keyStore.rotateRootKey(to: newKey) { done, total in

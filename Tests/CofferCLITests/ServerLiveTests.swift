@@ -53,6 +53,13 @@ struct ServerLiveTests {
         #expect(try workspace.coffer("audit", "verify", data + "/audit.log").status == 0)
 
         // Backup, restore into a new data directory, and root-key rotation, as an operator runs them.
+        // Pointed at a mistyped data directory, backup and rotation fail and create nothing there.
+        let typo = workspace.path("no-such-data")
+        for command in [["backup", "-o", workspace.path("typo.backup")], ["rotate-root-key", "--new-root-key-file", workspace.path("typo-root.key")]] {
+            let result = try CofferProcess.run(["server"] + command + ["--data-dir", typo], stdin: [], environment: [:], in: workspace.url)
+            #expect(result.status != 0 && result.stderr.contains("no store at"), "\(command): \(result.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: typo) && !FileManager.default.fileExists(atPath: workspace.path("typo.backup")))
         let backup = try workspace.coffer("server", "backup", "--data-dir", data, "-o", workspace.path("store.backup"))
         #expect(backup.status == 0, "\(backup.stderr)")
         #expect((try FileManager.default.attributesOfItem(atPath: workspace.path("store.backup"))[.posixPermissions] as? Int) == 0o600)
