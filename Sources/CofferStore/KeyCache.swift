@@ -33,6 +33,13 @@ final class KeyCache: @unchecked Sendable {
     private var tick: UInt64 = 0
     private(set) var hits: UInt64 = 0
     private(set) var misses: UInt64 = 0
+    /// Bumped by every eviction: a load that began before one must not cache what it read, and
+    /// a request that misses after one must not join it (it may predate the change).
+    private var generation: UInt64 = 0
+    /// Loads under way, one per entry: when an entry expires under load, the requests that miss
+    /// it together wait for one read of the store instead of each making their own.
+    private var loadingRecords: [String: (generation: UInt64, task: Task<KeyRecord, any Error>)] = [:]
+    private var loadingVersions: [String: [UInt32: (generation: UInt64, task: Task<CachedVersion, any Error>)]] = [:]
 
     init(capacity: Int, ttl: Duration) {
         self.capacity = max(0, capacity)
@@ -55,12 +62,15 @@ final class KeyCache: @unchecked Sendable {
     }
 
     func store(_ record: KeyRecord, now: Date) {
+        lock.withLock { insert(record, now: now) }
+    }
+
+    /// Under `lock`.
+    private func insert(_ record: KeyRecord, now: Date) {
         guard capacity > 0 else { return }
-        lock.withLock {
-            tick += 1
-            records[record.name.rawValue] = Entry(value: record, expires: now.addingTimeInterval(ttlSeconds), lastUse: tick)
-            if records.count > capacity { evictRecords(now: now) }
-        }
+        tick += 1
+        records[record.name.rawValue] = Entry(value: record, expires: now.addingTimeInterval(ttlSeconds), lastUse: tick)
+        if records.count > capacity { evictRecords(now: now) }
     }
 
     func version(_ name: String, _ version: UInt32, now: Date) -> CachedVersion? {
@@ -77,18 +87,88 @@ final class KeyCache: @unchecked Sendable {
     }
 
     func store(_ name: String, _ version: UInt32, _ value: CachedVersion, now: Date) {
+        lock.withLock { insert(name, version, value, now: now) }
+    }
+
+    /// Under `lock`.
+    private func insert(_ name: String, _ version: UInt32, _ value: CachedVersion, now: Date) {
         guard capacity > 0 else { return }
-        lock.withLock {
-            tick += 1
-            if versions[name]?[version] == nil { versionCount += 1 }
-            versions[name, default: [:]][version] = Entry(value: value, expires: now.addingTimeInterval(ttlSeconds), lastUse: tick)
-            if versionCount > capacity { evictVersions(now: now) }
+        tick += 1
+        if versions[name]?[version] == nil { versionCount += 1 }
+        versions[name, default: [:]][version] = Entry(value: value, expires: now.addingTimeInterval(ttlSeconds), lastUse: tick)
+        if versionCount > capacity { evictVersions(now: now) }
+    }
+
+    /// The cached record if it is live and `usable`; otherwise the result of `load`, shared with
+    /// every request that misses while it runs, and cached unless an eviction came meanwhile.
+    func record(
+        _ name: String, now: Date, usable: (KeyRecord) -> Bool, load: @escaping @Sendable () async throws -> KeyRecord
+    ) async throws -> KeyRecord {
+        enum Lookup { case hit(KeyRecord), join(Task<KeyRecord, any Error>), own(Task<KeyRecord, any Error>, UInt64) }
+        let lookup: Lookup = lock.withLock {
+            if let entry = records[name], entry.expires > now, usable(entry.value) {
+                hits += 1
+                tick += 1
+                records[name]!.lastUse = tick
+                return .hit(entry.value)
+            }
+            misses += 1
+            if let running = loadingRecords[name], running.generation == generation { return .join(running.task) }
+            let task = Task { try await load() }
+            loadingRecords[name] = (generation, task)
+            return .own(task, generation)
+        }
+        switch lookup {
+        case .hit(let record): return record
+        case .join(let task): return try await task.value
+        case .own(let task, let started):
+            let result = await task.result
+            lock.withLock {
+                if loadingRecords[name]?.task == task { loadingRecords[name] = nil }
+                if case .success(let record) = result, started == generation { insert(record, now: now) }
+            }
+            return try result.get()
+        }
+    }
+
+    /// The cached version if live; otherwise the result of `load`, shared and cached as above.
+    func version(
+        _ name: String, _ version: UInt32, now: Date, load: @escaping @Sendable () async throws -> CachedVersion
+    ) async throws -> CachedVersion {
+        enum Lookup { case hit(CachedVersion), join(Task<CachedVersion, any Error>), own(Task<CachedVersion, any Error>, UInt64) }
+        let lookup: Lookup = lock.withLock {
+            if let entry = versions[name]?[version], entry.expires > now {
+                hits += 1
+                tick += 1
+                versions[name]![version]!.lastUse = tick
+                return .hit(entry.value)
+            }
+            misses += 1
+            if let running = loadingVersions[name]?[version], running.generation == generation { return .join(running.task) }
+            let task = Task { try await load() }
+            loadingVersions[name, default: [:]][version] = (generation, task)
+            return .own(task, generation)
+        }
+        switch lookup {
+        case .hit(let value): return value
+        case .join(let task): return try await task.value
+        case .own(let task, let started):
+            let result = await task.result
+            lock.withLock {
+                if loadingVersions[name]?[version]?.task == task {
+                    loadingVersions[name]![version] = nil
+                    if loadingVersions[name]!.isEmpty { loadingVersions[name] = nil }
+                }
+                if case .success(let value) = result, started == generation { insert(name, version, value, now: now) }
+            }
+            return try result.get()
         }
     }
 
     /// Drops everything cached about `name` (after a local change or a peer's notification).
     func evict(_ name: String) {
         lock.withLock {
+            generation += 1
             records.removeValue(forKey: name)
             versionCount -= versions.removeValue(forKey: name)?.count ?? 0
         }
@@ -96,6 +176,7 @@ final class KeyCache: @unchecked Sendable {
 
     func evictAll() {
         lock.withLock {
+            generation += 1
             records.removeAll()
             versions.removeAll()
             versionCount = 0

@@ -60,29 +60,33 @@ extension KeyStore {
     private func cachedRecord(_ name: KeyIdentifier, needing version: KeyVersion?) async throws -> KeyRecord {
         _ = try requireRootKey()
         let now = self.now
-        if let record = cache.record(name.rawValue, now: now), version.map({ $0 <= record.latestVersion }) ?? true {
-            return record
+        let record = try await cache.record(name.rawValue, now: now, usable: { record in version.map { $0 <= record.latestVersion } ?? true }) {
+            try await self.describeKey(name)
         }
-        let record = try await describeKey(name)
-        cache.store(record, now: now)
-        return record
+        guard let version, version > record.latestVersion else { return record }
+        // A load that began before `version` existed (rotated on another node a moment ago).
+        let fresh = try await describeKey(name)
+        cache.store(fresh, now: now)
+        return fresh
     }
 
     private func cachedVersion(_ record: KeyRecord, _ version: KeyVersion) async throws -> (KeyMaterial, KeyVersionState) {
         let (_, storeID) = try requireRootKey()
         let now = self.now
-        if let hit = cache.version(record.name.rawValue, version.rawValue, now: now) { return (hit.material, hit.state) }
-        let name = record.name
-        guard let body = try await backend.transaction({ tx in try await tx.version(name.rawValue, version.rawValue) }) else {
-            throw KeyStoreError(.versionNotFound, detail: "\(name) \(version)")
+        let name = record.name, type = record.type
+        let cached = try await cache.version(name.rawValue, version.rawValue, now: now) {
+            guard let body = try await self.backend.transaction({ tx in try await tx.version(name.rawValue, version.rawValue) }) else {
+                throw KeyStoreError(.versionNotFound, detail: "\(name) \(version)")
+            }
+            let stored = try KeyVersionRecord.decoded(key: name, version: version, body)
+            guard let sealed = stored.sealedMaterial, stored.state.allowsDecryption else {
+                throw KeyStoreError(.versionUnavailable, detail: "\(name) \(version) is \(stored.state)")
+            }
+            let material = try self.unsealingKey(for: sealed).unseal(
+                sealed, context: .keyMaterial(storeID: storeID, key: name.rawValue, version: version.rawValue, type: type.rawValue))
+            return KeyCache.CachedVersion(material: material, state: stored.state)
         }
-        let stored = try KeyVersionRecord.decoded(key: name, version: version, body)
-        guard let sealed = stored.sealedMaterial, stored.state.allowsDecryption else {
-            throw KeyStoreError(.versionUnavailable, detail: "\(name) \(version) is \(stored.state)")
-        }
-        let material = try unsealingKey(for: sealed).unseal(sealed, context: .keyMaterial(storeID: storeID, key: name.rawValue, version: version.rawValue, type: record.type.rawValue))
-        cache.store(name.rawValue, version.rawValue, KeyCache.CachedVersion(material: material, state: stored.state), now: now)
-        return (material, stored.state)
+        return (cached.material, cached.state)
     }
 }
 

@@ -83,6 +83,55 @@ struct StoreModelTests {
         #expect(Glob.matches(pattern, text) == expected)
     }
 
+    private actor LoadCounter {
+        var count = 0
+        func increment() { count += 1 }
+    }
+
+    /// When an entry is missing, concurrent requests wait for one read of the store; a request
+    /// that misses after an eviction (a rotation, a peer's notification) does not join a read
+    /// that began before it, and that older read is not cached over the newer one.
+    @Test func concurrentMissesShareOneLoadAndAnEvictionStartsAFreshOne() async throws {
+        let cache = KeyCache(capacity: 10, ttl: .seconds(600))
+        let now = Date()
+        let material = KeyMaterial([UInt8](repeating: 1, count: 32))
+        let loads = LoadCounter()
+        try await withThrowingTaskGroup(of: KeyVersionState.self) { group in
+            for _ in 0..<40 {
+                group.addTask {
+                    try await cache.version("k", 1, now: now) {
+                        await loads.increment()
+                        try await Task.sleep(for: .milliseconds(300))
+                        return .init(material: material, state: .active)
+                    }.state
+                }
+            }
+            for try await state in group { #expect(state == .active) }
+        }
+        let firstLoads = await loads.count
+        #expect(firstLoads == 1)
+        #expect(cache.version("k", 1, now: now)?.state == .active)
+
+        cache.evict("k")
+        let stale = Task {
+            try await cache.version("k", 1, now: now) {
+                await loads.increment()
+                try await Task.sleep(for: .milliseconds(500))
+                return .init(material: material, state: .disabled)
+            }.state
+        }
+        while await loads.count < 2 { try await Task.sleep(for: .milliseconds(5)) }
+        cache.evict("k")  // a change committed while that read was under way
+        let fresh = try await cache.version("k", 1, now: now) {
+            await loads.increment()
+            return .init(material: material, state: .active)
+        }
+        let loadCount = await loads.count
+        #expect(fresh.state == .active && loadCount == 3)
+        #expect(try await stale.value == .disabled)  // its own caller still gets what it read…
+        #expect(cache.version("k", 1, now: now)?.state == .active)  // …but it was not cached
+    }
+
     @Test func cacheIsBoundedAndExpires() throws {
         let cache = KeyCache(capacity: 100, ttl: .seconds(5))
         let start = Date(timeIntervalSince1970: 1_000_000)
