@@ -9,12 +9,16 @@ import NIOPosix
 /// (event loop → pool to handle it, pool → event loop to write the answer), each crossing a
 /// queue, a lock and often a futex wake. On a small machine those crossings cost more than the
 /// cryptography. With this executor preferred for the whole server, a job resumed from an event
-/// loop runs on that same loop, and writes from the handler go straight to the channel.
+/// loop runs on that same loop, so a handler resumed by its connection's reads runs on the
+/// connection's loop and its writes go straight to the channel. A job resumed from elsewhere (the
+/// SQLite driver's thread, a cache load, a detached scrypt check) goes to the next loop, which
+/// may not be the connection's: correct, one thread crossing more.
 ///
 /// The price is that anything blocking blocks a loop. Nothing on the request path blocks for long:
-/// store reads hit the cache or go through the database driver's own threads, and the deliberately
-/// slow work — scrypt for API keys and unseal passphrases — runs in unstructured tasks, which do
-/// not inherit a task executor preference and so stay on the cooperative pool.
+/// store reads hit the cache or go through the database driver's own threads, and slow work —
+/// scrypt, key generation, HSM sealing, the rotation scheduler's passes — runs in detached tasks
+/// (``SlowWork``), which do not inherit a task executor preference and so stay on the cooperative
+/// pool.
 public final class EventLoopTaskExecutor: TaskExecutor {
     private let group: MultiThreadedEventLoopGroup
 

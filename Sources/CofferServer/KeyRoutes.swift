@@ -98,9 +98,11 @@ enum KeyRoutes {
             let name = try KeyIdentifier(body.name)
             // The policy is checked against the name being created, not a path parameter.
             try await authorizer.authorize(call.identity, operation: "key.create", key: name)
-            let record = try await store.createKey(name, type: try KeyType(validating: body.type), options: try creationOptions(
-                body.labels, exportable: body.exportable, deletionProtected: body.deletionProtected, rotationPeriodSeconds: body.rotationPeriodSeconds))
-            return KeyView(record)
+            let type = try KeyType(validating: body.type)
+            let options = try creationOptions(
+                body.labels, exportable: body.exportable, deletionProtected: body.deletionProtected, rotationPeriodSeconds: body.rotationPeriodSeconds)
+            // Generating (RSA: up to seconds) and sealing (an HSM round trip) off the event loop.
+            return KeyView(try await SlowWork.run { try await store.createKey(name, type: type, options: options) })
         }
         // Public: it is a public key (only the store can open what is sealed to it), and a policy
         // that allows key.import on `payments-*` alone could not reach a route with no key name.
@@ -108,11 +110,11 @@ enum KeyRoutes {
             WrappingKeyView(recipient: try await store.importWrappingRecipient().text)
         }
         table.add(.post, "/v1/keys/:name/import", operation: "key.import", keyScoped: true, status: .created, body: ImportRequest.self) { body, call in
-            let record = try await store.importWrappedKey(
-                call.key, type: try KeyType(validating: body.type), wrappedMaterial: try Base64Field.decode(body.wrappedMaterial, field: "wrappedMaterial"),
-                options: try creationOptions(
-                    body.labels, exportable: body.exportable, deletionProtected: body.deletionProtected, rotationPeriodSeconds: body.rotationPeriodSeconds))
-            return KeyView(record)
+            let key = call.key, type = try KeyType(validating: body.type)
+            let wrapped = try Base64Field.decode(body.wrappedMaterial, field: "wrappedMaterial")
+            let options = try creationOptions(
+                body.labels, exportable: body.exportable, deletionProtected: body.deletionProtected, rotationPeriodSeconds: body.rotationPeriodSeconds)
+            return KeyView(try await SlowWork.run { try await store.importWrappedKey(key, type: type, wrappedMaterial: wrapped, options: options) })
         }
         table.add(.get, "/v1/keys", operation: "key.list") { (_: NoBody, call) in
             let label = try call.query("label").map { try KeyLabel($0) }
@@ -137,7 +139,8 @@ enum KeyRoutes {
             return KeyView(record)
         }
         table.add(.post, "/v1/keys/:name/rotate", operation: "key.rotate", keyScoped: true) { (_: NoBody, call) in
-            KeyView(try await store.rotateKey(call.key))
+            let key = call.key
+            return KeyView(try await SlowWork.run { try await store.rotateKey(key) })
         }
         table.add(.put, "/v1/keys/:name/versions/:version/state", operation: "key.version.state", keyScoped: true, body: StateRequest.self) { body, call in
             guard let text = call.context.parameters.get("version"), let number = UInt32(text), let version = try? KeyVersion(number) else {

@@ -21,7 +21,9 @@ public struct RotationScheduler: Service {
 
     public func run() async throws {
         while !Task.isCancelledOrShuttingDown {
-            _ = await runOnce()
+            // Detached: a pass generates and seals new versions (RSA generation takes up to
+            // seconds), which must not run on an event loop (see SlowWork).
+            _ = await Task.detached { await self.runOnce() }.value
             // Wakes at once on SIGTERM: a sleeping scheduler must not hold up a graceful shutdown.
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }

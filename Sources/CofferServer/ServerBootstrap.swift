@@ -66,6 +66,10 @@ public struct ServerBootstrap {
         }
         let rootKey = try openRootKey(configuration, create: create, logger: logger)
         let backend = try await openBackend(configuration, rootKey: rootKey, logger: logger)
+        if !create, !(try await KeyStore.isInitialised(backend)) {
+            try await backend.close()
+            throw ConfigurationError("no store in \(storeDescription(configuration)) (check --data-dir / --postgres)")
+        }
         var storeConfiguration = KeyStoreConfiguration()
         storeConfiguration.cacheCapacity = configuration.cacheCapacity
         storeConfiguration.cacheTTL = .seconds(configuration.cacheTTLSeconds)
@@ -135,6 +139,14 @@ public struct ServerBootstrap {
             logger.notice("created a self-signed TLS certificate", metadata: ["path": "\(certificate)"])
         }
         return ServerBootstrap(store: store, audit: audit, certificatePath: certificate, privateKeyPath: key, newAdminKey: newAdminKey)
+    }
+
+    /// Where the store lives, for messages.
+    public static func storeDescription(_ configuration: ServerConfiguration) -> String {
+        switch configuration.store {
+        case .sqlite: sqlitePath(configuration)
+        case .postgres(let settings): "PostgreSQL \(settings.host):\(settings.port)/\(settings.database)"
+        }
     }
 
     /// The embedded store's database file.

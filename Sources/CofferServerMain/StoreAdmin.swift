@@ -53,10 +53,7 @@ enum StoreAdmin {
             let backend = try await ServerBootstrap.openBackend(configuration, rootKey: rootKey, logger: logger)
             try await KeyStore.restoreBackup(Array(data), into: backend)
             try await backend.close()
-            let target = switch configuration.store {
-            case .sqlite: ServerBootstrap.sqlitePath(configuration)
-            case .postgres(let settings): "PostgreSQL \(settings.host):\(settings.port)/\(settings.database)"
-            }
+            let target = ServerBootstrap.storeDescription(configuration)
             print("restored into \(target); open it with the root key the backup was sealed under")
         }
     }

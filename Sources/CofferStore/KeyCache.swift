@@ -65,6 +65,14 @@ final class KeyCache: @unchecked Sendable {
         lock.withLock { insert(record, now: now) }
     }
 
+    /// The eviction count now: pass it to ``store(_:now:ifGeneration:)`` after a read.
+    var currentGeneration: UInt64 { lock.withLock { generation } }
+
+    /// Caches `record` unless an eviction happened since `started` (the read may predate it).
+    func store(_ record: KeyRecord, now: Date, ifGeneration started: UInt64) {
+        lock.withLock { if started == generation { insert(record, now: now) } }
+    }
+
     /// Under `lock`.
     private func insert(_ record: KeyRecord, now: Date) {
         guard capacity > 0 else { return }

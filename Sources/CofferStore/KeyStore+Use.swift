@@ -65,8 +65,9 @@ extension KeyStore {
         }
         guard let version, version > record.latestVersion else { return record }
         // A load that began before `version` existed (rotated on another node a moment ago).
+        let generation = cache.currentGeneration
         let fresh = try await describeKey(name)
-        cache.store(fresh, now: now)
+        cache.store(fresh, now: now, ifGeneration: generation)
         return fresh
     }
 

@@ -137,6 +137,15 @@ public final class KeyStore: Sendable {
         }
     }
 
+    /// Whether `backend` holds an initialised store. Admin commands check it first: opening a
+    /// store initialises a new one, which a backup or a root-key rotation pointed at the wrong
+    /// database must not do. (The schema is brought up to date first, as opening would: on a
+    /// database that is not a store, that creates the empty tables, nothing more.)
+    public static func isInitialised(_ backend: any KeyStoreBackend) async throws -> Bool {
+        try await backend.migrate()
+        return try await backend.transaction { tx in try await tx.record(.meta, "store", forUpdate: false) != nil }
+    }
+
     func readMeta() async throws -> StoreMetaDocument? {
         try await backend.transaction { tx in
             try await tx.record(.meta, "store", forUpdate: false).map { try StoredDocument.decode(StoreMetaDocument.self, $0, what: "store") }

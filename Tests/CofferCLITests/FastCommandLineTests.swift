@@ -19,32 +19,45 @@ struct FastCommandLineTests {
         "644", "--force", "-q", "--quiet", "in.coffer", "second", "-", "--", "-x", "-qo", "-h", "--help", "", "--mode=", "encrypt", "-r",
     ]
 
-    static func generated(_ pieces: [String], count: Int) -> [[String]] {
-        var generator = SystemRandomNumberGenerator()
+    /// SplitMix64: the same command lines on every run, so a failure reproduces.
+    struct SeededGenerator: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    static func generated(_ pieces: [String], count: Int, seed: UInt64) -> [[String]] {
+        var generator = SeededGenerator(state: seed)
         return (0..<count).map { _ in (0..<Int.random(in: 0...7, using: &generator)).map { _ in pieces.randomElement(using: &generator)! } }
     }
 
     @Test func encryptAgreesWithArgumentParser() {
         var fast = 0
-        for arguments in Self.generated(Self.encryptPieces, count: 6_000) {
+        for arguments in Self.generated(Self.encryptPieces, count: 6_000, seed: 0xC0FFE1) {
             guard case .encrypt(let options)? = FastCommandLine.parse(["encrypt"] + arguments) else { continue }
-            fast += 1
+            if arguments.count >= 2 { fast += 1 }
             let reference = (try? CofferCommand.parseAsRoot(["encrypt"] + arguments)) as? EncryptCommand
             #expect(reference?.options == options, "\(arguments)")
         }
-        // Enough command lines took the fast path for the comparison to mean something.
-        #expect(fast > 500, "\(fast) of 6,000 took the fast path")
+        // Enough command lines of two tokens or more took the fast path for the comparison to
+        // mean something.
+        #expect(fast > 200, "\(fast) of 6,000 took the fast path")
     }
 
     @Test func decryptAgreesWithArgumentParser() {
         var fast = 0
-        for arguments in Self.generated(Self.decryptPieces, count: 6_000) {
+        for arguments in Self.generated(Self.decryptPieces, count: 6_000, seed: 0xC0FFE2) {
             guard case .decrypt(let options)? = FastCommandLine.parse(["decrypt"] + arguments) else { continue }
-            fast += 1
+            if arguments.count >= 2 { fast += 1 }
             let reference = (try? CofferCommand.parseAsRoot(["decrypt"] + arguments)) as? DecryptCommand
             #expect(reference?.options == options, "\(arguments)")
         }
-        #expect(fast > 500, "\(fast) of 6,000 took the fast path")
+        #expect(fast > 200, "\(fast) of 6,000 took the fast path")
     }
 
     @Test func everydayCommandLinesTakeTheFastPath() {

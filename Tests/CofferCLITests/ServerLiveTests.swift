@@ -54,12 +54,20 @@ struct ServerLiveTests {
 
         // Backup, restore into a new data directory, and root-key rotation, as an operator runs them.
         // Pointed at a mistyped data directory, backup and rotation fail and create nothing there.
-        let typo = workspace.path("no-such-data")
-        for command in [["backup", "-o", workspace.path("typo.backup")], ["rotate-root-key", "--new-root-key-file", workspace.path("typo-root.key")]] {
-            let result = try CofferProcess.run(["server"] + command + ["--data-dir", typo], stdin: [], environment: [:], in: workspace.url)
-            #expect(result.status != 0 && result.stderr.contains("no store at"), "\(command): \(result.stderr)")
+        // So do they on a directory whose database holds no store (an empty file here; a wrong
+        // PostgreSQL database is the same check): they do not initialise one under the root key.
+        let typo = workspace.path("no-such-data"), empty = workspace.path("empty-data")
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.copyItem(atPath: data + "/root.key", toPath: empty + "/root.key")
+        _ = FileManager.default.createFile(atPath: empty + "/keys.sqlite", contents: nil)
+        for directory in [typo, empty] {
+            for command in [["backup", "-o", workspace.path("typo.backup")], ["rotate-root-key", "--new-root-key-file", workspace.path("typo-root.key")]] {
+                let result = try CofferProcess.run(["server"] + command + ["--data-dir", directory], stdin: [], environment: [:], in: workspace.url)
+                #expect(result.status != 0 && result.stderr.contains("no store"), "\(command) in \(directory): \(result.stderr)")
+            }
         }
-        #expect(!FileManager.default.fileExists(atPath: typo) && !FileManager.default.fileExists(atPath: workspace.path("typo.backup")))
+        #expect(!FileManager.default.fileExists(atPath: typo))
+        #expect(!FileManager.default.fileExists(atPath: workspace.path("typo.backup")) && !FileManager.default.fileExists(atPath: workspace.path("typo-root.key")))
         let backup = try workspace.coffer("server", "backup", "--data-dir", data, "-o", workspace.path("store.backup"))
         #expect(backup.status == 0, "\(backup.stderr)")
         #expect((try FileManager.default.attributesOfItem(atPath: workspace.path("store.backup"))[.posixPermissions] as? Int) == 0o600)
