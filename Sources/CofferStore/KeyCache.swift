@@ -33,13 +33,23 @@ final class KeyCache: @unchecked Sendable {
     private var tick: UInt64 = 0
     private(set) var hits: UInt64 = 0
     private(set) var misses: UInt64 = 0
-    /// Bumped by every eviction: a load that began before one must not cache what it read, and
-    /// a request that misses after one must not join it (it may predate the change).
-    private var generation: UInt64 = 0
+    /// Changed by every eviction of a name (and `epoch` by evicting everything): a load that
+    /// began before one must not cache what it read, and a request that misses after one must
+    /// not join it (it may predate the change). Per name, so a change to one key (a peer's
+    /// notification) does not stop the loads of every other key from being shared and cached.
+    struct Stamp: Equatable {
+        let epoch: UInt64
+        let generation: UInt64
+    }
+    private var epoch: UInt64 = 0
+    private var generations: [String: UInt64] = [:]
+
+    /// Under `lock`.
+    private func stamp(_ name: String) -> Stamp { Stamp(epoch: epoch, generation: generations[name] ?? 0) }
     /// Loads under way, one per entry: when an entry expires under load, the requests that miss
     /// it together wait for one read of the store instead of each making their own.
-    private var loadingRecords: [String: (generation: UInt64, task: Task<KeyRecord, any Error>)] = [:]
-    private var loadingVersions: [String: [UInt32: (generation: UInt64, task: Task<CachedVersion, any Error>)]] = [:]
+    private var loadingRecords: [String: (stamp: Stamp, task: Task<KeyRecord, any Error>)] = [:]
+    private var loadingVersions: [String: [UInt32: (stamp: Stamp, task: Task<CachedVersion, any Error>)]] = [:]
 
     init(capacity: Int, ttl: Duration) {
         self.capacity = max(0, capacity)
@@ -65,12 +75,12 @@ final class KeyCache: @unchecked Sendable {
         lock.withLock { insert(record, now: now) }
     }
 
-    /// The eviction count now: pass it to ``store(_:now:ifGeneration:)`` after a read.
-    var currentGeneration: UInt64 { lock.withLock { generation } }
+    /// Where `name` stands now: pass it to ``store(_:now:ifUnchangedSince:)`` after a read.
+    func stamp(of name: String) -> Stamp { lock.withLock { stamp(name) } }
 
-    /// Caches `record` unless an eviction happened since `started` (the read may predate it).
-    func store(_ record: KeyRecord, now: Date, ifGeneration started: UInt64) {
-        lock.withLock { if started == generation { insert(record, now: now) } }
+    /// Caches `record` unless its name was evicted since `started` (the read may predate that).
+    func store(_ record: KeyRecord, now: Date, ifUnchangedSince started: Stamp) {
+        lock.withLock { if started == stamp(record.name.rawValue) { insert(record, now: now) } }
     }
 
     /// Under `lock`.
@@ -112,7 +122,7 @@ final class KeyCache: @unchecked Sendable {
     func record(
         _ name: String, now: Date, usable: (KeyRecord) -> Bool, load: @escaping @Sendable () async throws -> KeyRecord
     ) async throws -> KeyRecord {
-        enum Lookup { case hit(KeyRecord), join(Task<KeyRecord, any Error>), own(Task<KeyRecord, any Error>, UInt64) }
+        enum Lookup { case hit(KeyRecord), join(Task<KeyRecord, any Error>), own(Task<KeyRecord, any Error>, Stamp) }
         let lookup: Lookup = lock.withLock {
             if let entry = records[name], entry.expires > now, usable(entry.value) {
                 hits += 1
@@ -121,10 +131,11 @@ final class KeyCache: @unchecked Sendable {
                 return .hit(entry.value)
             }
             misses += 1
-            if let running = loadingRecords[name], running.generation == generation { return .join(running.task) }
+            let current = stamp(name)
+            if let running = loadingRecords[name], running.stamp == current { return .join(running.task) }
             let task = Task { try await load() }
-            loadingRecords[name] = (generation, task)
-            return .own(task, generation)
+            loadingRecords[name] = (current, task)
+            return .own(task, current)
         }
         switch lookup {
         case .hit(let record): return record
@@ -133,7 +144,7 @@ final class KeyCache: @unchecked Sendable {
             let result = await task.result
             lock.withLock {
                 if loadingRecords[name]?.task == task { loadingRecords[name] = nil }
-                if case .success(let record) = result, started == generation { insert(record, now: now) }
+                if case .success(let record) = result, started == stamp(name) { insert(record, now: now) }
             }
             return try result.get()
         }
@@ -143,7 +154,7 @@ final class KeyCache: @unchecked Sendable {
     func version(
         _ name: String, _ version: UInt32, now: Date, load: @escaping @Sendable () async throws -> CachedVersion
     ) async throws -> CachedVersion {
-        enum Lookup { case hit(CachedVersion), join(Task<CachedVersion, any Error>), own(Task<CachedVersion, any Error>, UInt64) }
+        enum Lookup { case hit(CachedVersion), join(Task<CachedVersion, any Error>), own(Task<CachedVersion, any Error>, Stamp) }
         let lookup: Lookup = lock.withLock {
             if let entry = versions[name]?[version], entry.expires > now {
                 hits += 1
@@ -152,10 +163,11 @@ final class KeyCache: @unchecked Sendable {
                 return .hit(entry.value)
             }
             misses += 1
-            if let running = loadingVersions[name]?[version], running.generation == generation { return .join(running.task) }
+            let current = stamp(name)
+            if let running = loadingVersions[name]?[version], running.stamp == current { return .join(running.task) }
             let task = Task { try await load() }
-            loadingVersions[name, default: [:]][version] = (generation, task)
-            return .own(task, generation)
+            loadingVersions[name, default: [:]][version] = (current, task)
+            return .own(task, current)
         }
         switch lookup {
         case .hit(let value): return value
@@ -167,7 +179,7 @@ final class KeyCache: @unchecked Sendable {
                     loadingVersions[name]![version] = nil
                     if loadingVersions[name]!.isEmpty { loadingVersions[name] = nil }
                 }
-                if case .success(let value) = result, started == generation { insert(name, version, value, now: now) }
+                if case .success(let value) = result, started == stamp(name) { insert(name, version, value, now: now) }
             }
             return try result.get()
         }
@@ -176,7 +188,7 @@ final class KeyCache: @unchecked Sendable {
     /// Drops everything cached about `name` (after a local change or a peer's notification).
     func evict(_ name: String) {
         lock.withLock {
-            generation += 1
+            generations[name, default: 0] += 1
             records.removeValue(forKey: name)
             versionCount -= versions.removeValue(forKey: name)?.count ?? 0
         }
@@ -184,7 +196,8 @@ final class KeyCache: @unchecked Sendable {
 
     func evictAll() {
         lock.withLock {
-            generation += 1
+            epoch += 1
+            generations.removeAll()
             records.removeAll()
             versions.removeAll()
             versionCount = 0

@@ -65,9 +65,9 @@ extension KeyStore {
         }
         guard let version, version > record.latestVersion else { return record }
         // A load that began before `version` existed (rotated on another node a moment ago).
-        let generation = cache.currentGeneration
+        let stamp = cache.stamp(of: name.rawValue)
         let fresh = try await describeKey(name)
-        cache.store(fresh, now: now, ifGeneration: generation)
+        cache.store(fresh, now: now, ifUnchangedSince: stamp)
         return fresh
     }
 

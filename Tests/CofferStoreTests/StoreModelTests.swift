@@ -130,6 +130,25 @@ struct StoreModelTests {
         #expect(fresh.state == .active && loadCount == 3)
         #expect(try await stale.value == .disabled)  // its own caller still gets what it read…
         #expect(cache.version("k", 1, now: now)?.state == .active)  // …but it was not cached
+
+        // Evicting another key does not stop a load from being shared and cached; evicting
+        // everything does.
+        cache.evict("k")
+        let other = Task {
+            try await cache.version("k", 1, now: now) {
+                await loads.increment()
+                try await Task.sleep(for: .milliseconds(300))
+                return .init(material: material, state: .decryptOnly)
+            }.state
+        }
+        while await loads.count < 4 { try await Task.sleep(for: .milliseconds(5)) }
+        cache.evict("another-key")
+        let joined = try await cache.version("k", 1, now: now) { await loads.increment(); return .init(material: material, state: .active) }
+        let afterJoin = await loads.count, otherState = try await other.value
+        #expect(joined.state == .decryptOnly && afterJoin == 4 && otherState == .decryptOnly)
+        #expect(cache.version("k", 1, now: now)?.state == .decryptOnly)
+        cache.evictAll()
+        #expect(cache.version("k", 1, now: now) == nil)
     }
 
     @Test func cacheIsBoundedAndExpires() throws {
