@@ -46,10 +46,18 @@ final class KeyCache: @unchecked Sendable {
 
     /// Under `lock`.
     private func stamp(_ name: String) -> Stamp { Stamp(epoch: epoch, generation: generations[name] ?? 0) }
-    /// Loads under way, one per entry: when an entry expires under load, the requests that miss
-    /// it together wait for one read of the store instead of each making their own.
-    private var loadingRecords: [String: (stamp: Stamp, task: Task<KeyRecord, any Error>)] = [:]
-    private var loadingVersions: [String: [UInt32: (stamp: Stamp, task: Task<CachedVersion, any Error>)]] = [:]
+    /// Loads under way, one per entry (a record: `version` nil): when an entry expires under
+    /// load, the requests that miss it together wait for one read of the store instead of each
+    /// making their own.
+    private struct LoadKey: Hashable {
+        let name: String
+        let version: UInt32?
+    }
+    private struct Loads<Value: Sendable> {
+        var running: [LoadKey: (stamp: Stamp, task: Task<Value, any Error>)] = [:]
+    }
+    private var recordLoads = Loads<KeyRecord>()
+    private var versionLoads = Loads<CachedVersion>()
 
     init(capacity: Int, ttl: Duration) {
         self.capacity = max(0, capacity)
@@ -59,16 +67,19 @@ final class KeyCache: @unchecked Sendable {
     var statistics: (hits: UInt64, misses: UInt64) { lock.withLock { (hits, misses) } }
 
     func record(_ name: String, now: Date) -> KeyRecord? {
-        lock.withLock {
-            guard let entry = records[name], entry.expires > now else {
-                misses += 1
-                return nil
-            }
-            hits += 1
-            tick += 1
-            records[name]!.lastUse = tick
-            return entry.value
+        lock.withLock { liveRecord(name, now: now, usable: { _ in true }) }
+    }
+
+    /// Under `lock`; counts the hit or the miss.
+    private func liveRecord(_ name: String, now: Date, usable: (KeyRecord) -> Bool) -> KeyRecord? {
+        guard let entry = records[name], entry.expires > now, usable(entry.value) else {
+            misses += 1
+            return nil
         }
+        hits += 1
+        tick += 1
+        records[name]!.lastUse = tick
+        return entry.value
     }
 
     func store(_ record: KeyRecord, now: Date) {
@@ -92,16 +103,19 @@ final class KeyCache: @unchecked Sendable {
     }
 
     func version(_ name: String, _ version: UInt32, now: Date) -> CachedVersion? {
-        lock.withLock {
-            guard let entry = versions[name]?[version], entry.expires > now else {
-                misses += 1
-                return nil
-            }
-            hits += 1
-            tick += 1
-            versions[name]![version]!.lastUse = tick
-            return entry.value
+        lock.withLock { liveVersion(name, version, now: now) }
+    }
+
+    /// Under `lock`; counts the hit or the miss.
+    private func liveVersion(_ name: String, _ version: UInt32, now: Date) -> CachedVersion? {
+        guard let entry = versions[name]?[version], entry.expires > now else {
+            misses += 1
+            return nil
         }
+        hits += 1
+        tick += 1
+        versions[name]![version]!.lastUse = tick
+        return entry.value
     }
 
     func store(_ name: String, _ version: UInt32, _ value: CachedVersion, now: Date) {
@@ -120,69 +134,46 @@ final class KeyCache: @unchecked Sendable {
     /// The cached record if it is live and `usable`; otherwise the result of `load`, shared with
     /// every request that misses while it runs, and cached unless an eviction came meanwhile.
     func record(
-        _ name: String, now: Date, usable: (KeyRecord) -> Bool, load: @escaping @Sendable () async throws -> KeyRecord
+        _ name: String, now: Date, usable: @escaping (KeyRecord) -> Bool, load: @escaping @Sendable () async throws -> KeyRecord
     ) async throws -> KeyRecord {
-        enum Lookup { case hit(KeyRecord), join(Task<KeyRecord, any Error>), own(Task<KeyRecord, any Error>, Stamp) }
-        let lookup: Lookup = lock.withLock {
-            if let entry = records[name], entry.expires > now, usable(entry.value) {
-                hits += 1
-                tick += 1
-                records[name]!.lastUse = tick
-                return .hit(entry.value)
-            }
-            misses += 1
-            let current = stamp(name)
-            if let running = loadingRecords[name], running.stamp == current { return .join(running.task) }
-            let task = Task { try await load() }
-            loadingRecords[name] = (current, task)
-            return .own(task, current)
-        }
-        switch lookup {
-        case .hit(let record): return record
-        case .join(let task): return try await task.value
-        case .own(let task, let started):
-            let result = await task.result
-            lock.withLock {
-                if loadingRecords[name]?.task == task { loadingRecords[name] = nil }
-                if case .success(let record) = result, started == stamp(name) { insert(record, now: now) }
-            }
-            return try result.get()
-        }
+        try await shared(
+            LoadKey(name: name, version: nil), \.recordLoads, cached: { $0.liveRecord(name, now: now, usable: usable) },
+            insert: { $0.insert($1, now: now) }, load: load)
     }
 
     /// The cached version if live; otherwise the result of `load`, shared and cached as above.
     func version(
         _ name: String, _ version: UInt32, now: Date, load: @escaping @Sendable () async throws -> CachedVersion
     ) async throws -> CachedVersion {
-        enum Lookup { case hit(CachedVersion), join(Task<CachedVersion, any Error>), own(Task<CachedVersion, any Error>, Stamp) }
-        let lookup: Lookup = lock.withLock {
-            if let entry = versions[name]?[version], entry.expires > now {
-                hits += 1
-                tick += 1
-                versions[name]![version]!.lastUse = tick
-                return .hit(entry.value)
-            }
-            misses += 1
-            let current = stamp(name)
-            if let running = loadingVersions[name]?[version], running.stamp == current { return .join(running.task) }
+        try await shared(
+            LoadKey(name: name, version: version), \.versionLoads, cached: { $0.liveVersion(name, version, now: now) },
+            insert: { $0.insert(name, version, $1, now: now) }, load: load)
+    }
+
+    /// A hit (`cached`, under the lock), else the load under way for `key` if it began after the
+    /// name's last eviction, else a new load that this caller owns: it removes the load when done
+    /// and caches the value only if no eviction came meanwhile.
+    private func shared<Value: Sendable>(
+        _ key: LoadKey, _ loads: ReferenceWritableKeyPath<KeyCache, Loads<Value>>, cached: (KeyCache) -> Value?,
+        insert: (KeyCache, Value) -> Void, load: @escaping @Sendable () async throws -> Value
+    ) async throws -> Value {
+        let (hit, task, owned): (Value?, Task<Value, any Error>?, Stamp?) = lock.withLock {
+            if let value = cached(self) { return (value, nil, nil) }
+            let current = stamp(key.name)
+            if let running = self[keyPath: loads].running[key], running.stamp == current { return (nil, running.task, nil) }
             let task = Task { try await load() }
-            loadingVersions[name, default: [:]][version] = (current, task)
-            return .own(task, current)
+            self[keyPath: loads].running[key] = (current, task)
+            return (nil, task, current)
         }
-        switch lookup {
-        case .hit(let value): return value
-        case .join(let task): return try await task.value
-        case .own(let task, let started):
-            let result = await task.result
-            lock.withLock {
-                if loadingVersions[name]?[version]?.task == task {
-                    loadingVersions[name]![version] = nil
-                    if loadingVersions[name]!.isEmpty { loadingVersions[name] = nil }
-                }
-                if case .success(let value) = result, started == stamp(name) { insert(name, version, value, now: now) }
-            }
-            return try result.get()
+        if let hit { return hit }
+        guard let task else { preconditionFailure("a lookup is a hit or a load") }
+        guard let started = owned else { return try await task.value }
+        let result = await task.result
+        lock.withLock {
+            if self[keyPath: loads].running[key]?.task == task { self[keyPath: loads].running[key] = nil }
+            if case .success(let value) = result, started == stamp(key.name) { insert(self, value) }
         }
+        return try result.get()
     }
 
     /// Drops everything cached about `name` (after a local change or a peer's notification).
