@@ -15,14 +15,15 @@ public enum TLSSettings {
     /// key current at that moment (``CertificateReloader``), so replaced files take effect for
     /// new connections while open ones carry on.
     ///
-    /// Client certificates (`clientAuthentication` optional or required): with a `clientCAPath`,
-    /// a presented chain must lead to one of its certificates; without one, any certificate is
-    /// accepted at the TLS layer (``verificationCallback``) and means nothing until its public
-    /// key is registered as an identity — the model KES uses. Either way the TLS handshake
+    /// Client certificates (`clientAuthentication` optional or required) are checked by
+    /// ``verificationCallback(clientAuthentication:authority:)``: with a client CA file a presented
+    /// chain must lead to one of its certificates; without one, any certificate is accepted at the
+    /// TLS layer and means nothing until its public key is registered as an identity — the model
+    /// KES uses. Either way the TLS handshake
     /// proves the client holds the private key (its CertificateVerify signature is checked by
     /// BoringSSL whatever the chain check decides).
     public static func server(
-        certificates: CertificateReloader, clientAuthentication: ServerConfiguration.ClientAuthentication = .none, clientCAPath: String? = nil
+        certificates: CertificateReloader, clientAuthentication: ServerConfiguration.ClientAuthentication = .none
     ) throws -> TLSConfiguration {
         let current = certificates.current
         var configuration = TLSConfiguration.makeServerConfiguration(
@@ -38,7 +39,8 @@ public enum TLSSettings {
         case .required:
             configuration.certificateVerification = .noHostnameVerification
         }
-        if let clientCAPath { configuration.trustRoots = .file(clientCAPath) }
+        // A client CA file is not given to BoringSSL (it would read it once): the verification
+        // callback checks chains against it as it is now (``ClientCertificateAuthority``).
         return configuration
     }
 
@@ -46,15 +48,19 @@ public enum TLSSettings {
         try server(certificates: try CertificateReloader(certificatePath: certificatePath, privateKeyPath: privateKeyPath))
     }
 
-    /// The chain check for client certificates when no client CA is configured: accept any chain
-    /// (see ``server(certificates:clientAuthentication:clientCAPath:)``); an empty one only when
-    /// the certificate is optional.
+    /// The chain check for client certificates: with `authority` (`tls.clientCaFile`), the chain
+    /// must lead to one of its CAs (checked against the file as it is now, see
+    /// ``ClientCertificateAuthority``); without one, any chain is accepted (see
+    /// ``server(certificates:clientAuthentication:)``). No chain at all passes only
+    /// when the certificate is optional.
     public static func verificationCallback(
-        clientAuthentication: ServerConfiguration.ClientAuthentication, clientCAPath: String?
+        clientAuthentication: ServerConfiguration.ClientAuthentication, authority: ClientCertificateAuthority?
     ) -> (@Sendable ([NIOSSLCertificate], EventLoopPromise<NIOSSLVerificationResult>) -> Void)? {
-        guard clientAuthentication != .none, clientCAPath == nil else { return nil }
+        guard clientAuthentication != .none else { return nil }
         return { chain, promise in
-            promise.succeed(chain.isEmpty && clientAuthentication == .required ? .failed : .certificateVerified)
+            guard !chain.isEmpty else { return promise.succeed(clientAuthentication == .required ? .failed : .certificateVerified) }
+            guard let authority else { return promise.succeed(.certificateVerified) }
+            promise.completeWithTask { await authority.verify(chain) ? .certificateVerified : .failed }
         }
     }
 }

@@ -30,6 +30,10 @@ struct ServerRunner {
         let applicationConfiguration = ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "coffer")
         var services: [any Service] = [RotationScheduler(store: bootstrap.store, interval: .seconds(configuration.rotationCheckIntervalSeconds), logger: logger)]
         if let certificates { services.append(certificates) }
+        let clientAuthority = try configuration.tls.clientCAPath.map { path in
+            try ClientCertificateAuthority(path: path, interval: .seconds(configuration.tls.reloadIntervalSeconds), logger: logger)
+        }
+        if let clientAuthority { services.append(clientAuthority) }
 
         // Printed once the socket is bound (so "Listening on" means it), with the real port:
         // `--port 0` picks a free one.
@@ -40,10 +44,8 @@ struct ServerRunner {
         }
         let server: HTTPServerBuilder
         if let certificates {
-            let tls = try TLSSettings.server(
-                certificates: certificates, clientAuthentication: configuration.tls.clientAuthentication, clientCAPath: configuration.tls.clientCAPath)
-            let verify = TLSSettings.verificationCallback(
-                clientAuthentication: configuration.tls.clientAuthentication, clientCAPath: configuration.tls.clientCAPath)
+            let tls = try TLSSettings.server(certificates: certificates, clientAuthentication: configuration.tls.clientAuthentication)
+            let verify = TLSSettings.verificationCallback(clientAuthentication: configuration.tls.clientAuthentication, authority: clientAuthority)
             if configuration.http2 {
                 // ALPN: h2 to clients that offer it, HTTP/1.1 to the rest.
                 server = try .http2Upgrade(tlsChannelConfiguration: HummingbirdHTTP2.TLSChannelConfiguration(tlsConfiguration: tls, customVerificationCallback: verify))

@@ -158,4 +158,58 @@ struct ServerTLSLiveTests {
         #expect((Self.gauge("coffer_tls_certificate_days_to_expiry", in: after.body) ?? 99) < 3)
         #expect(!server.log.contains(adminKey))
     }
+
+    /// A CA certificate, and a client certificate it issued, made by openssl.
+    static func makeAuthority(_ workspace: Workspace, _ name: String) throws -> (ca: String, client: (certificate: String, key: String)) {
+        let ca = workspace.path("\(name)-ca.pem"), caKey = workspace.path("\(name)-ca.key")
+        let client = workspace.path("\(name)-client.pem"), clientKey = workspace.path("\(name)-client.key")
+        let request = workspace.path("\(name)-client.csr"), extensions = workspace.path("\(name)-client.ext")
+        try Data("basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n".utf8).write(to: URL(fileURLWithPath: extensions))
+        let commands = [
+            "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout '\(caKey)' -out '\(ca)' -days 2 -subj /CN=\(name)-ca -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign",
+            "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout '\(clientKey)' -out '\(request)' -subj /CN=\(name)-client",
+            "openssl x509 -req -in '\(request)' -CA '\(ca)' -CAkey '\(caKey)' -CAcreateserial -days 2 -extfile '\(extensions)' -out '\(client)'",
+        ]
+        for command in commands { try #require(try shell(command + " 2>/dev/null").status == 0, "\(command)") }
+        return (ca, (client, clientKey))
+    }
+
+    /// With `tls.clientCaFile`, only certificates its CAs issued complete the handshake (curl, as
+    /// an operator's script would), and replacing the file changes that for new connections
+    /// without a restart.
+    @Test func clientCAFileIsEnforcedAndReloaded() async throws {
+        let workspace = try Workspace()
+        let data = workspace.path("data"), caFile = workspace.path("client-ca.pem")
+        let first = try Self.makeAuthority(workspace, "first"), second = try Self.makeAuthority(workspace, "second")
+        let stranger = try Self.makeCertificate(workspace, "self-signed-client")
+        try FileManager.default.copyItem(atPath: first.ca, toPath: caFile)
+        let server = try LiveServer.start(["--data-dir", data], environment: [
+            "COFFER_TLS_CLIENT_AUTH": "required", "COFFER_TLS_CLIENT_CA_FILE": caFile, "COFFER_TLS_RELOAD_INTERVAL_SECONDS": "1",
+        ])
+        defer { server.stop() }
+        if let adminKey = server.adminKey { TestSecrets.record(adminKey) }
+        func reaches(_ client: (certificate: String, key: String)?) throws -> Bool {
+            let identity = client.map { " --cert '\($0.certificate)' --key '\($0.key)'" } ?? ""
+            let result = try Self.shell(
+                "curl -sS --max-time 10 --cacert '\(data)/tls/cert.pem'\(identity) https://127.0.0.1:\(server.port)/v1/health/live 2>/dev/null")
+            return result.status == 0 && result.out.contains("ok")
+        }
+        #expect(try reaches(first.client), "\(server.log)")
+        #expect(try !reaches(second.client))
+        #expect(try !reaches(stranger))
+        #expect(try !reaches(nil))
+
+        // The second CA replaces the first (an atomic rename, as a deployment tool writes it).
+        let staged = workspace.path("client-ca.pem.new")
+        try FileManager.default.copyItem(atPath: second.ca, toPath: staged)
+        #expect(rename(staged, caFile) == 0)
+        var switched = false
+        for _ in 0..<40 where !switched {
+            try await Task.sleep(for: .milliseconds(250))
+            switched = try reaches(second.client)
+        }
+        #expect(switched, "\(server.log)")
+        #expect(try !reaches(first.client))
+        #expect(server.log.contains("reloaded the client CA file"))
+    }
 }
