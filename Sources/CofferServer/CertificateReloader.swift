@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOSSL
 import ServiceLifecycle
@@ -24,7 +23,7 @@ public final class CertificateReloader: Service, Sendable {
 
     public let certificatePath: String
     public let privateKeyPath: String
-    private let state: NIOLockedValueBox<(pair: Pair, stamp: [Int])>
+    private let files: WatchedFiles<Pair>
     private let interval: Duration
     private let logger: Logger
 
@@ -33,11 +32,10 @@ public final class CertificateReloader: Service, Sendable {
         self.privateKeyPath = privateKeyPath
         self.interval = interval
         self.logger = logger
-        let stamp = Self.stamp(certificatePath, privateKeyPath)
-        state = NIOLockedValueBox((try Self.load(certificatePath, privateKeyPath), stamp))
+        files = try WatchedFiles(certificatePath, privateKeyPath) { try Self.load(certificatePath, privateKeyPath) }
     }
 
-    public var current: Pair { state.withLockedValue { $0.pair } }
+    public var current: Pair { files.current }
 
     /// Days until the leaf certificate expires (negative once it has).
     public var daysToExpiry: Double {
@@ -46,8 +44,8 @@ public final class CertificateReloader: Service, Sendable {
 
     /// NIOSSL's per-handshake callback: the current pair, for this connection only.
     public var contextCallback: NIOSSLContextCallback {
-        { [state] _, promise in
-            let pair = state.withLockedValue { $0.pair }
+        { [files] _, promise in
+            let pair = files.current
             var override = NIOSSLContextConfigurationOverride()
             override.certificateChain = pair.chain.map { .certificate($0) }
             override.privateKey = .privateKey(pair.key)
@@ -58,16 +56,15 @@ public final class CertificateReloader: Service, Sendable {
     /// Loads the files again if they changed; returns whether a new pair is now served.
     @discardableResult
     public func reloadIfChanged() -> Bool {
-        let stamp = Self.stamp(certificatePath, privateKeyPath)
-        guard stamp != state.withLockedValue({ $0.stamp }) else { return false }
-        do {
-            let pair = try Self.load(certificatePath, privateKeyPath)
-            state.withLockedValue { $0 = (pair, stamp) }
+        switch files.reloadIfChanged() {
+        case .unchanged:
+            return false
+        case .reloaded:
             logger.notice("reloaded the TLS certificate", metadata: ["path": "\(certificatePath)", "days_to_expiry": "\(Int(daysToExpiry))"])
             return true
-        } catch {
-            // Keep serving the old pair; try again at the next change (or the next pass, when the
-            // files are still being written).
+        case .failed(let error):
+            // Keep serving the old pair; try again at the next pass (the files may still be
+            // being written).
             logger.warning("the TLS certificate files changed but do not load; still serving the previous certificate", metadata: ["path": "\(certificatePath)", "error": "\(error)"])
             return false
         }
@@ -109,13 +106,5 @@ public final class CertificateReloader: Service, Sendable {
             throw ConfigurationError("the private key in \(privateKeyPath) does not match the certificate in \(certificatePath)")
         }
         return Pair(chain: chain, key: key, notAfter: Int64(leaf.notValidAfter))
-    }
-
-    static func stamp(_ paths: String...) -> [Int] {
-        paths.flatMap { path -> [Int] in
-            var info = stat()
-            guard stat(path, &info) == 0 else { return [0, 0, 0, 0] }
-            return [Int(info.st_mtim.tv_sec), Int(info.st_mtim.tv_nsec), Int(info.st_size), Int(info.st_ino)]
-        }
     }
 }

@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import NIOConcurrencyHelpers
 import NIOSSL
 import ServiceLifecycle
 import SwiftASN1
@@ -19,7 +18,7 @@ import X509
 /// CertificateVerify signature, which proves it holds the certificate's key.
 public final class ClientCertificateAuthority: Service, Sendable {
     public let path: String
-    private let state: NIOLockedValueBox<(roots: [Certificate], stamp: [Int])>
+    private let files: WatchedFiles<[Certificate]>
     private let interval: Duration
     private let logger: Logger
 
@@ -27,7 +26,7 @@ public final class ClientCertificateAuthority: Service, Sendable {
         self.path = path
         self.interval = interval
         self.logger = logger
-        state = NIOLockedValueBox((try Self.load(path), CertificateReloader.stamp(path)))
+        files = try WatchedFiles(path) { try Self.load(path) }
     }
 
     static func load(_ path: String) throws -> [Certificate] {
@@ -42,14 +41,13 @@ public final class ClientCertificateAuthority: Service, Sendable {
     /// Loads the file again if it changed; returns whether new CAs are now used.
     @discardableResult
     public func reloadIfChanged() -> Bool {
-        let stamp = CertificateReloader.stamp(path)
-        guard stamp != state.withLockedValue({ $0.stamp }) else { return false }
-        do {
-            let roots = try Self.load(path)
-            state.withLockedValue { $0 = (roots, stamp) }
+        switch files.reloadIfChanged() {
+        case .unchanged:
+            return false
+        case .reloaded(let roots):
             logger.notice("reloaded the client CA file", metadata: ["path": "\(path)", "certificates": "\(roots.count)"])
             return true
-        } catch {
+        case .failed(let error):
             logger.warning("the client CA file changed but does not load; still using the previous CAs", metadata: ["path": "\(path)", "error": "\(error)"])
             return false
         }
@@ -66,8 +64,7 @@ public final class ClientCertificateAuthority: Service, Sendable {
     /// is valid at `now`.
     public func verify(_ chain: [NIOSSLCertificate], now: Date = Date()) async -> Bool {
         guard !chain.isEmpty, let certificates = try? chain.map({ try Certificate(derEncoded: try $0.toDERBytes()) }) else { return false }
-        let roots = state.withLockedValue { $0.roots }
-        var verifier = Verifier(rootCertificates: CertificateStore(roots)) { RFC5280Policy(validationTime: now) }
+        var verifier = Verifier(rootCertificates: CertificateStore(files.current)) { RFC5280Policy(validationTime: now) }
         switch await verifier.validate(leaf: certificates[0], intermediates: CertificateStore(certificates.dropFirst())) {
         case .validCertificate: return true
         case .couldNotValidate: return false

@@ -19,9 +19,8 @@ public enum TLSSettings {
     /// ``verificationCallback(clientAuthentication:authority:)``: with a client CA file a presented
     /// chain must lead to one of its certificates; without one, any certificate is accepted at the
     /// TLS layer and means nothing until its public key is registered as an identity — the model
-    /// KES uses. Either way the TLS handshake
-    /// proves the client holds the private key (its CertificateVerify signature is checked by
-    /// BoringSSL whatever the chain check decides).
+    /// KES uses. Either way the TLS handshake proves the client holds the private key (its
+    /// CertificateVerify signature is checked by BoringSSL whatever the chain check decides).
     public static func server(
         certificates: CertificateReloader, clientAuthentication: ServerConfiguration.ClientAuthentication = .none
     ) throws -> TLSConfiguration {
@@ -51,8 +50,8 @@ public enum TLSSettings {
     /// The chain check for client certificates: with `authority` (`tls.clientCaFile`), the chain
     /// must lead to one of its CAs (checked against the file as it is now, see
     /// ``ClientCertificateAuthority``); without one, any chain is accepted (see
-    /// ``server(certificates:clientAuthentication:)``). No chain at all passes only
-    /// when the certificate is optional.
+    /// ``server(certificates:clientAuthentication:)``). No chain at all passes only when the
+    /// certificate is optional.
     public static func verificationCallback(
         clientAuthentication: ServerConfiguration.ClientAuthentication, authority: ClientCertificateAuthority?
     ) -> (@Sendable ([NIOSSLCertificate], EventLoopPromise<NIOSSLVerificationResult>) -> Void)? {

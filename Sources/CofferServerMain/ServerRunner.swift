@@ -30,7 +30,8 @@ struct ServerRunner {
         let applicationConfiguration = ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "coffer")
         var services: [any Service] = [RotationScheduler(store: bootstrap.store, interval: .seconds(configuration.rotationCheckIntervalSeconds), logger: logger)]
         if let certificates { services.append(certificates) }
-        let clientAuthority = try configuration.tls.clientCAPath.map { path in
+        // Only when client certificates are asked for over TLS: otherwise nothing would consult it.
+        let clientAuthority = certificates == nil || configuration.tls.clientAuthentication == .none ? nil : try configuration.tls.clientCAPath.map { path in
             try ClientCertificateAuthority(path: path, interval: .seconds(configuration.tls.reloadIntervalSeconds), logger: logger)
         }
         if let clientAuthority { services.append(clientAuthority) }

@@ -66,10 +66,6 @@ final class KeyCache: @unchecked Sendable {
 
     var statistics: (hits: UInt64, misses: UInt64) { lock.withLock { (hits, misses) } }
 
-    func record(_ name: String, now: Date) -> KeyRecord? {
-        lock.withLock { liveRecord(name, now: now, usable: { _ in true }) }
-    }
-
     /// Under `lock`; counts the hit or the miss.
     private func liveRecord(_ name: String, now: Date, usable: (KeyRecord) -> Bool) -> KeyRecord? {
         guard let entry = records[name], entry.expires > now, usable(entry.value) else {
