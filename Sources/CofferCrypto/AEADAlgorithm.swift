@@ -42,15 +42,21 @@ public enum AEADAlgorithm: UInt8, Sendable, CaseIterable, CustomStringConvertibl
         try checkSizes(key: key, nonceCount: nonce.count)
         do {
             switch self {
+            // `ciphertext || tag` in one allocation: the boxes keep `nonce || ciphertext || tag`
+            // (`combined`), and small messages (envelopes, wrapped keys) feel every extra copy.
             case .aes256GCM:
                 let box = try AES.GCM.seal(plaintext, using: key, nonce: AES.GCM.Nonce(data: nonce), authenticating: associatedData)
-                return Array(box.ciphertext) + Array(box.tag)
+                return Array(box.combined!.dropFirst(Self.nonceByteCount))
             case .chacha20Poly1305:
                 let box = try ChaChaPoly.seal(plaintext, using: key, nonce: ChaChaPoly.Nonce(data: nonce), authenticating: associatedData)
-                return Array(box.ciphertext) + Array(box.tag)
+                return Array(box.combined.dropFirst(Self.nonceByteCount))
             case .aes256GCMSIV:
                 let box = try AES.GCM._SIV.seal(plaintext, using: key, nonce: AES.GCM._SIV.Nonce(data: nonce), authenticating: associatedData)
-                return Array(box.ciphertext) + Array(box.tag)
+                var sealed = [UInt8]()
+                sealed.reserveCapacity(plaintext.count + Self.tagByteCount)
+                sealed.append(contentsOf: box.ciphertext)
+                sealed.append(contentsOf: box.tag)
+                return sealed
             }
         } catch {
             throw CofferCryptoError(.internalFailure)

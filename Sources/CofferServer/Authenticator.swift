@@ -23,12 +23,14 @@ final class Authenticator: @unchecked Sendable {
     static let maximumTrackedClients = 100_000
 
     private let store: KeyStore
-    private let cacheKey = SymmetricKey(size: .bits256)
+    /// HMAC-SHA256 keyed once with a random per-process key; each tag copies it (the key schedule
+    /// was most of the cost of a cached check).
+    private let keyedMAC = HMAC<SHA256>(key: SymmetricKey(size: .bits256))
     private let lock = Lock()
-    private var verified: [Data: (identity: CofferStore.Identity, expires: Date)] = [:]
+    private var verified: [CredentialTag: (identity: CofferStore.Identity, expires: Date)] = [:]
     private var failures: [String: (count: Int, windowStart: Date)] = [:]
     /// scrypt checks under way, by cache tag (``authenticate(authorization:client:certificate:)``).
-    private var checking: [Data: Task<CofferStore.Identity, any Error>] = [:]
+    private var checking: [CredentialTag: Task<CofferStore.Identity, any Error>] = [:]
     private let clock: @Sendable () -> Date
 
     init(store: KeyStore, clock: @escaping @Sendable () -> Date = { Date() }) {
@@ -41,7 +43,7 @@ final class Authenticator: @unchecked Sendable {
     ) async throws -> CofferStore.Identity {
         let now = clock()
         try throttle(client: client, now: now)
-        guard let authorization, authorization.hasPrefix("Bearer ") else {
+        guard let authorization, authorization.utf8.starts(with: Self.bearerPrefix) else {
             // No API key: a client certificate registered as an identity, if the connection
             // presented one (mutual TLS).
             if authorization == nil, let publicKeyHash = await certificate() {
@@ -50,10 +52,9 @@ final class Authenticator: @unchecked Sendable {
             recordFailure(client, now)
             throw APIError.unauthenticated
         }
-        let text = String(authorization.dropFirst("Bearer ".count))
         // Domain byte 0x00 for API keys, 0x01 for certificates: no bearer text can ever share a
         // cache tag with a certificate identity.
-        let tag = Data(HMAC<SHA256>.authenticationCode(for: [0x00] + Array(text.utf8), using: cacheKey))
+        let tag = self.tag(domain: 0x00, authorization.utf8.dropFirst(Self.bearerPrefix.count))
         if let hit = lock.withLock({ verified[tag] }) {
             if hit.expires > now { return hit.identity }
             // Expired: the secret was proven once; what can have changed since is the identity
@@ -80,6 +81,7 @@ final class Authenticator: @unchecked Sendable {
         let (check, owner) = lock.withLock { () -> (Task<CofferStore.Identity, any Error>, Bool) in
             if let running = checking[tag] { return (running, false) }
             let store = self.store
+            let text = String(decoding: authorization.utf8.dropFirst(Self.bearerPrefix.count), as: UTF8.self)
             let task = Task.detached { try await store.authenticate(apiKey: text) }  // scrypt: off the event loop (SlowWork)
             checking[tag] = task
             return (task, true)
@@ -105,7 +107,7 @@ final class Authenticator: @unchecked Sendable {
     /// A certificate identity: the store's identity named by the public key's hash, enabled. The
     /// handshake proved the key; the store says what it may do. Cached like API keys.
     private func authenticate(certificateHash: [UInt8], client: String, now: Date) async throws -> CofferStore.Identity {
-        let tag = Data(HMAC<SHA256>.authenticationCode(for: [0x01] + certificateHash, using: cacheKey))
+        let tag = self.tag(domain: 0x01, certificateHash)
         if let hit = lock.withLock({ verified[tag] }), hit.expires > now { return hit.identity }
         let id = CofferStore.Identity.certificateID(publicKeySHA256: certificateHash)
         guard let identity = try? await store.identity(id), identity.kind == .certificate, !identity.disabled else {
@@ -119,10 +121,23 @@ final class Authenticator: @unchecked Sendable {
         return identity
     }
 
+    private static let bearerPrefix = "Bearer ".utf8
+
+    /// The verified-credential cache's index for `credential` in `domain`.
+    private func tag(domain: UInt8, _ credential: some Collection<UInt8>) -> CredentialTag {
+        var mac = keyedMAC
+        withUnsafeBytes(of: domain) { mac.update(data: $0) }
+        if credential.withContiguousStorageIfAvailable({ mac.update(data: UnsafeRawBufferPointer($0)) }) == nil {
+            mac.update(data: Array(credential))
+        }
+        return mac.finalize().withUnsafeBytes { CredentialTag($0) }
+    }
+
     /// Refuses a client that has failed too often within the window (429), before any work.
     func throttle(client: String, now: Date? = nil) throws {
         let now = now ?? clock()
         try lock.withLock {
+            if failures.isEmpty { return }
             if let entry = failures[client], now.timeIntervalSince(entry.windowStart) < Self.failureWindow, entry.count >= Self.failureLimit {
                 throw APIError.tooManyFailures
             }
@@ -146,6 +161,25 @@ final class Authenticator: @unchecked Sendable {
                 failures[client] = (1, now)
             }
         }
+    }
+}
+
+/// An HMAC-SHA256 tag as four words: hashing and comparing it costs no allocation (a `Data` key
+/// cost one per request). The tag is keyed with a per-process secret, so how it is compared leaks
+/// nothing an attacker could use about the credential behind it.
+struct CredentialTag: Hashable, Sendable {
+    private let words: (UInt64, UInt64, UInt64, UInt64)
+
+    init(_ mac: UnsafeRawBufferPointer) {
+        precondition(mac.count == 32)
+        words = (
+            mac.loadUnaligned(fromByteOffset: 0, as: UInt64.self), mac.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+            mac.loadUnaligned(fromByteOffset: 16, as: UInt64.self), mac.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
+    }
+
+    static func == (a: Self, b: Self) -> Bool { a.words == b.words }
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(words.0); hasher.combine(words.1); hasher.combine(words.2); hasher.combine(words.3)
     }
 }
 
