@@ -35,13 +35,19 @@ enum StreamPipeline {
             try output.write(armored)
             armored.removeAll(keepingCapacity: true)
         }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: readSize, alignment: bufferAlignment)
-        defer { buffer.deallocate() }
-        while true {
-            let count = try source.read(into: buffer)
-            if count == 0 { break }
-            try encryptor.update(rawBuffer: UnsafeRawBufferPointer(rebasing: buffer[..<count]), sink: sink)
+        // Two buffers: the next read fills one while the helper threads seal the other.
+        var buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: readSize, alignment: bufferAlignment)
+        var spare = UnsafeMutableRawBufferPointer.allocate(byteCount: readSize, alignment: bufferAlignment)
+        defer { buffer.deallocate(); spare.deallocate() }
+        var count = try source.read(into: buffer)
+        while count > 0 {
+            var nextCount = 0
+            try encryptor.update(rawBuffer: UnsafeRawBufferPointer(rebasing: buffer[..<count]), sink: sink) { [spare] in
+                nextCount = try source.read(into: spare)
+            }
             meter?.advance(by: count)
+            swap(&buffer, &spare)
+            count = nextCount
         }
         try encryptor.finish(sink: sink)
         if armor {
@@ -122,18 +128,31 @@ enum StreamPipeline {
             try decryptor.update(binary, into: sink)
             meter?.advance(by: first)
             binary = []
-            while true {
-                first = try source.read(into: buffer)
-                if first == 0 { break }
-                let chunk = UnsafeRawBufferPointer(rebasing: buffer[..<first])
-                if armored {
-                    try armorDecoder.update(chunk, into: &binary)
+            if armored {
+                while true {
+                    first = try source.read(into: buffer)
+                    if first == 0 { break }
+                    try armorDecoder.update(UnsafeRawBufferPointer(rebasing: buffer[..<first]), into: &binary)
                     try decryptor.update(binary, into: sink)
                     binary.removeAll(keepingCapacity: true)
-                } else {
-                    try decryptor.update(rawBuffer: chunk, sink: sink)
+                    meter?.advance(by: first)
                 }
-                meter?.advance(by: first)
+            } else {
+                // Two buffers: the next read fills one while the helper threads open the other.
+                let second = UnsafeMutableRawBufferPointer.allocate(byteCount: decryptReadSize, alignment: bufferAlignment)
+                defer { second.deallocate() }
+                var current = buffer
+                var spare = second
+                var count = try source.read(into: current)
+                while count > 0 {
+                    var nextCount = 0
+                    try decryptor.update(rawBuffer: UnsafeRawBufferPointer(rebasing: current[..<count]), sink: sink) { [spare] in
+                        nextCount = try source.read(into: spare)
+                    }
+                    meter?.advance(by: count)
+                    swap(&current, &spare)
+                    count = nextCount
+                }
             }
             if armored {
                 try armorDecoder.finish(into: &binary)

@@ -61,11 +61,15 @@ final class ChunkWorkerPool: @unchecked Sendable {
 
     /// Calls `body(i)` for every `i` in `0..<count` on the caller and the helpers; returns after
     /// all calls have returned. `body` returns `false` to stop the batch early (on an error).
-    func run(count: Int, _ body: (Int) -> Bool) {
-        batchLock.withLock { runBatch(count: count, body) }
+    ///
+    /// `meanwhile` runs on the caller once the batch is published, before the caller joins it:
+    /// the helpers start on the batch while the caller does its own serial work (reading the next
+    /// input), instead of spinning while the caller reads and the caller idling while they seal.
+    func run(count: Int, _ body: (Int) -> Bool, meanwhile: () -> Void = {}) {
+        batchLock.withLock { runBatch(count: count, body, meanwhile: meanwhile) }
     }
 
-    private func runBatch(count: Int, _ body: (Int) -> Bool) {
+    private func runBatch(count: Int, _ body: (Int) -> Bool, meanwhile: () -> Void) {
         withoutActuallyEscaping(body) { body in
             let next = generation.load(ordering: .relaxed) + 1
             lock.withLock {
@@ -79,6 +83,7 @@ final class ChunkWorkerPool: @unchecked Sendable {
                 parking.broadcast()
                 parking.lock.unlock()
             }
+            meanwhile()
             work(count: count, body: body)
             var spins = 0
             while completed.load(ordering: .acquiring) < count {

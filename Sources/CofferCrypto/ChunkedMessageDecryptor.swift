@@ -56,9 +56,18 @@ public struct ChunkedMessageDecryptor {
     }
 
     /// Feeds ciphertext; hands each authenticated piece of plaintext to `sink`, in order.
-    public mutating func update(rawBuffer: UnsafeRawBufferPointer, sink: ByteSink) throws {
+    /// `meanwhile` runs exactly once on the calling thread if the update succeeds, as in
+    /// ``ChunkedMessageEncryptor/update(rawBuffer:sink:meanwhile:)``.
+    public mutating func update(rawBuffer: UnsafeRawBufferPointer, sink: ByteSink, meanwhile: () throws -> Void = {}) throws {
+        var meanwhileDone = false
+        func meanwhileOnce() throws {
+            if meanwhileDone { return }
+            meanwhileDone = true
+            try meanwhile()
+        }
         do {
-            try process(rawBuffer[...], sink: sink)
+            try process(rawBuffer[...], sink: sink, meanwhile: meanwhileOnce)
+            try meanwhileOnce()
         } catch {
             fail()
             throw error
@@ -91,7 +100,7 @@ public struct ChunkedMessageDecryptor {
         buffer = []
     }
 
-    mutating func process(_ input: Slice<UnsafeRawBufferPointer>, sink: ByteSink) throws {
+    mutating func process(_ input: Slice<UnsafeRawBufferPointer>, sink: ByteSink, meanwhile: () throws -> Void = {}) throws {
         var input = input
         while true {
             switch state {
@@ -113,13 +122,15 @@ public struct ChunkedMessageDecryptor {
                 buffer.removeAll(keepingCapacity: true)
                 state = .payload(cipher)
             case .payload(let cipher):
-                try processPayload(input, cipher: cipher, sink: sink)
+                try processPayload(input, cipher: cipher, sink: sink, meanwhile: meanwhile)
                 return
             }
         }
     }
 
-    private mutating func processPayload(_ input: Slice<UnsafeRawBufferPointer>, cipher: ChunkCipher, sink: ByteSink) throws {
+    private mutating func processPayload(
+        _ input: Slice<UnsafeRawBufferPointer>, cipher: ChunkCipher, sink: ByteSink, meanwhile: () throws -> Void
+    ) throws {
         let sealed = ChunkedEncryption.sealedChunkByteCount
         var input = input
         // Complete a partially buffered chunk first.
@@ -128,14 +139,14 @@ public struct ChunkedMessageDecryptor {
             buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: input.prefix(take)))
             input = input.dropFirst(take)
             if buffer.count == sealed {
-                try buffer.withUnsafeBytes { try openFullChunks($0, cipher: cipher, sink: sink) }
+                try buffer.withUnsafeBytes { try openFullChunks($0, cipher: cipher, sink: sink, meanwhile: meanwhile) }
                 buffer.removeAll(keepingCapacity: true)
             }
         }
         // Then open full chunks straight from the caller's buffer, without copying them.
         let fullBytes = (input.count / sealed) * sealed
         if fullBytes > 0 {
-            try openFullChunks(UnsafeRawBufferPointer(rebasing: input.prefix(fullBytes)), cipher: cipher, sink: sink)
+            try openFullChunks(UnsafeRawBufferPointer(rebasing: input.prefix(fullBytes)), cipher: cipher, sink: sink, meanwhile: meanwhile)
             input = input.dropFirst(fullBytes)
         }
         buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: input))
@@ -144,7 +155,9 @@ public struct ChunkedMessageDecryptor {
     /// Opens a whole number of full sealed chunks. A 16 400-byte chunk is never the final one, so
     /// releasing it before the end of the stream is safe. In parallel mode a batch is released
     /// only when all of its chunks have authenticated.
-    private mutating func openFullChunks(_ input: UnsafeRawBufferPointer, cipher: ChunkCipher, sink: ByteSink) throws {
+    private mutating func openFullChunks(
+        _ input: UnsafeRawBufferPointer, cipher: ChunkCipher, sink: ByteSink, meanwhile: () throws -> Void
+    ) throws {
         let sealed = ChunkedEncryption.sealedChunkByteCount
         let count = input.count / sealed
         let batch = workers.map { $0.threadCount * ChunkedMessageEncryptor.chunksPerWorker } ?? 1
@@ -159,7 +172,7 @@ public struct ChunkedMessageDecryptor {
                 try plain.withUnsafeBytes { try sink($0) }
             } else {
                 // Released only once every chunk of the batch has authenticated.
-                try ParallelChunks.map(count: n, workers: workers, into: &openedChunks) { i in
+                try ParallelChunks.map(count: n, workers: workers, into: &openedChunks, meanwhile: meanwhile) { i in
                     try cipher.openedData(
                         UnsafeRawBufferPointer(rebasing: input[((base + i) * sealed)..<((base + i + 1) * sealed)]),
                         index: first + UInt64(i))

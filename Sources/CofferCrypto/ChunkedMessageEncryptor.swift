@@ -55,8 +55,19 @@ public struct ChunkedMessageEncryptor: ~Copyable {
     /// Full chunks are sealed straight from `rawBuffer` and passed on from swift-crypto's own
     /// output buffer, so no extra copy is made. If `sink` or sealing throws, the encryptor is
     /// unusable afterwards (its output would no longer be a valid prefix).
-    public mutating func update(rawBuffer: UnsafeRawBufferPointer, sink: ByteSink) throws {
+    ///
+    /// `meanwhile` runs exactly once on the calling thread if the update succeeds: while the
+    /// helper threads seal the first parallel batch (a file reader passes its next read, into
+    /// another buffer), or at the end when nothing was sealed in parallel. `rawBuffer` must stay
+    /// untouched by it.
+    public mutating func update(rawBuffer: UnsafeRawBufferPointer, sink: ByteSink, meanwhile: () throws -> Void = {}) throws {
         guard !finished else { throw CofferCryptoError(.streamMisuse, detail: "update after finish or failure") }
+        var meanwhileDone = false
+        func meanwhileOnce() throws {
+            if meanwhileDone { return }
+            meanwhileDone = true
+            try meanwhile()
+        }
         do {
             try emitPrefix(sink)
             let chunk = ChunkedEncryption.chunkByteCount
@@ -68,16 +79,17 @@ public struct ChunkedMessageEncryptor: ~Copyable {
                 // A full chunk is never the final one (the final chunk is always short), so it can
                 // be sealed as soon as it is complete.
                 if pending.count == chunk {
-                    try pending.withUnsafeBytes { try sealFullChunks($0, sink: sink) }
+                    try pending.withUnsafeBytes { try sealFullChunks($0, sink: sink, meanwhile: meanwhileOnce) }
                     pending.removeAll(keepingCapacity: true)
                 }
             }
             let fullBytes = (input.count / chunk) * chunk
             if fullBytes > 0 {
-                try sealFullChunks(UnsafeRawBufferPointer(rebasing: input.prefix(fullBytes)), sink: sink)
+                try sealFullChunks(UnsafeRawBufferPointer(rebasing: input.prefix(fullBytes)), sink: sink, meanwhile: meanwhileOnce)
                 input = input.dropFirst(fullBytes)
             }
             pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: input))
+            try meanwhileOnce()
         } catch {
             finished = true
             throw error
@@ -117,8 +129,9 @@ public struct ChunkedMessageEncryptor: ~Copyable {
         }
     }
 
-    /// Seals `input` (a whole number of full chunks) at the next indexes.
-    private mutating func sealFullChunks(_ input: UnsafeRawBufferPointer, sink: ByteSink) throws {
+    /// Seals `input` (a whole number of full chunks) at the next indexes; `meanwhile` goes to
+    /// the parallel batches (it runs once, see ``update(rawBuffer:sink:meanwhile:)``).
+    private mutating func sealFullChunks(_ input: UnsafeRawBufferPointer, sink: ByteSink, meanwhile: () throws -> Void) throws {
         let chunk = ChunkedEncryption.chunkByteCount
         let count = input.count / chunk
         // Keep one chunk of headroom so the final chunk can always be sealed.
@@ -134,7 +147,7 @@ public struct ChunkedMessageEncryptor: ~Copyable {
                 let box = try cipher.sealedBox(UnsafeRawBufferPointer(rebasing: input[(base * chunk)..<((base + 1) * chunk)]), index: first)
                 try ChunkedMessageEncryptor.emit(box, sink)
             } else {
-                try ParallelChunks.map(count: n, workers: workers, into: &sealedBoxes) { i in
+                try ParallelChunks.map(count: n, workers: workers, into: &sealedBoxes, meanwhile: meanwhile) { i in
                     try cipher.sealedBox(
                         UnsafeRawBufferPointer(rebasing: input[((base + i) * chunk)..<((base + i + 1) * chunk)]),
                         index: first + UInt64(i))

@@ -8,10 +8,12 @@ public typealias ByteSink = (UnsafeRawBufferPointer) throws -> Void
 enum ParallelChunks {
     /// Computes `body(i)` for every `i` in `0..<count` on the pool and stores the results in
     /// `slots[0..<count]` (a buffer reused across batches).
-    static func map<T>(count: Int, workers: ChunkWorkers?, into slots: inout [T?], _ body: (Int) throws -> T) throws {
+    static func map<T>(
+        count: Int, workers: ChunkWorkers?, into slots: inout [T?], meanwhile: () throws -> Void = {}, _ body: (Int) throws -> T
+    ) throws {
         if slots.count < count { slots += [T?](repeating: nil, count: count - slots.count) }
         try slots.withUnsafeMutableBufferPointer { slots in
-            try run(count: count, workers: workers) { i in
+            try run(count: count, workers: workers, meanwhile: meanwhile) { i in
                 // The previous batch's result is released here, on a worker, just before this
                 // one allocates: memory goes back to the allocator where it will be reused at
                 // once. Releasing a whole batch from the caller instead makes glibc trim the
@@ -23,14 +25,18 @@ enum ParallelChunks {
     }
 
     /// Calls `body(index)` for every index in `0..<count`: on the pool's threads and the caller
-    /// when there is a pool, otherwise in order on the caller.
-    static func run(count: Int, workers: ChunkWorkers?, _ body: (Int) throws -> Void) throws {
+    /// when there is a pool, otherwise in order on the caller. `meanwhile` runs once on the
+    /// caller, while the helpers work (``ChunkWorkerPool/run(count:_:meanwhile:)``), or after
+    /// the batch without a pool. A failed chunk is reported before a failed `meanwhile`.
+    static func run(count: Int, workers: ChunkWorkers?, meanwhile: () throws -> Void = {}, _ body: (Int) throws -> Void) throws {
         guard let workers, count > 1 else {
             for i in 0..<count { try body(i) }
+            try meanwhile()
             return
         }
         let failure = FirstError()
-        workers.pool.run(count: count) { i in
+        var meanwhileError: (any Error)?
+        workers.pool.run(count: count, { i in
             guard !failure.hasFailed else { return false }
             do {
                 try body(i)
@@ -39,8 +45,11 @@ enum ParallelChunks {
                 failure.record(error)
                 return false
             }
-        }
+        }, meanwhile: {
+            do { try meanwhile() } catch { meanwhileError = error }
+        })
         if let error = failure.error { throw error }
+        if let meanwhileError { throw meanwhileError }
     }
 }
 

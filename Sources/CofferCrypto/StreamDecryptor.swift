@@ -43,7 +43,9 @@ public struct StreamDecryptor: ~Copyable {
     }
 
     /// Feeds ciphertext; hands each authenticated piece of plaintext to `sink`, in order.
-    public mutating func update(rawBuffer: UnsafeRawBufferPointer, sink: ByteSink) throws {
+    /// `meanwhile` runs once on the caller if the update succeeds, while the helper threads open
+    /// chunks when there are enough of them (``ChunkedMessageDecryptor/update(rawBuffer:sink:meanwhile:)``).
+    public mutating func update(rawBuffer: UnsafeRawBufferPointer, sink: ByteSink, meanwhile: () throws -> Void = {}) throws {
         guard !failed else { throw CofferCryptoError.authenticationFailed }
         do {
             var input = rawBuffer[...]
@@ -53,7 +55,7 @@ public struct StreamDecryptor: ~Copyable {
                 let take = min(input.count, headerBytesNeeded - headerBuffer.count)
                 headerBuffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: input.prefix(take)))
                 input = input.dropFirst(take)
-                guard headerBuffer.count == headerBytesNeeded else { return }
+                guard headerBuffer.count == headerBytesNeeded else { return try meanwhile() }
                 switch try StreamHeader.parse(prefix: headerBuffer) {
                 case .needMoreBytes(let total):
                     guard total > headerBuffer.count else { throw CofferCryptoError.authenticationFailed }
@@ -65,7 +67,7 @@ public struct StreamDecryptor: ~Copyable {
                     headerBuffer = []
                 }
             }
-            try message!.update(rawBuffer: UnsafeRawBufferPointer(rebasing: input), sink: sink)
+            try message!.update(rawBuffer: UnsafeRawBufferPointer(rebasing: input), sink: sink, meanwhile: meanwhile)
         } catch {
             failed = true
             headerBuffer = []

@@ -44,9 +44,11 @@ public struct StreamEncryptor: ~Copyable {
     }
 
     /// Encrypts bytes from a raw buffer, handing each piece of ciphertext to `sink` in order.
-    public mutating func update(rawBuffer: UnsafeRawBufferPointer, sink: ByteSink) throws {
+    /// `meanwhile` runs once on the caller while the helper threads seal (its next read):
+    /// ``ChunkedMessageEncryptor/update(rawBuffer:sink:meanwhile:)``.
+    public mutating func update(rawBuffer: UnsafeRawBufferPointer, sink: ByteSink, meanwhile: () throws -> Void = {}) throws {
         try emitHeader(sink)
-        try message.update(rawBuffer: rawBuffer, sink: sink)
+        try message.update(rawBuffer: rawBuffer, sink: sink, meanwhile: meanwhile)
     }
 
     /// Seals the final chunk. The stream is complete after this.

@@ -135,6 +135,72 @@ let chunk = ChunkedEncryption.chunkByteCount
         #expect(plaintext.starts(with: released))
     }
 
+    /// The caller's `meanwhile` work (the CLI's next read) runs exactly once per successful
+    /// update, whatever the piece size and whether helpers are working, and changes nothing in
+    /// what is sealed or released.
+    @Test(arguments: [1, 2])
+    func meanwhileRunsOncePerUpdate(concurrency: Int) throws {
+        let plaintext = patternBytes(70 * chunk + 11)
+        for piece in [100, chunk, 32 * chunk, 1 << 20] {
+            var encryptor = try StreamEncryptor(recipients: [key], concurrency: concurrency)
+            var sealed: [UInt8] = []
+            var updates = 0, calls = 0
+            var scratch = [UInt8](repeating: 0, count: 64 * 1024)
+            var offset = 0
+            while offset < plaintext.count {
+                let end = min(offset + piece, plaintext.count)
+                try plaintext[offset..<end].withUnsafeBytes { raw in
+                    try encryptor.update(rawBuffer: raw, sink: { sealed.append(contentsOf: $0) }) {
+                        calls += 1
+                        for i in scratch.indices { scratch[i] &+= UInt8(truncatingIfNeeded: i) }  // work while helpers seal
+                    }
+                }
+                updates += 1
+                offset = end
+            }
+            try encryptor.finish { sealed.append(contentsOf: $0) }
+            #expect(calls == updates)
+
+            var decryptor = try StreamDecryptor(identities: [key], concurrency: concurrency)
+            var opened: [UInt8] = []
+            updates = 0; calls = 0; offset = 0
+            while offset < sealed.count {
+                let end = min(offset + piece, sealed.count)
+                try sealed[offset..<end].withUnsafeBytes { raw in
+                    try decryptor.update(rawBuffer: raw, sink: { opened.append(contentsOf: $0) }) { calls += 1 }
+                }
+                updates += 1
+                offset = end
+            }
+            try decryptor.finish { opened.append(contentsOf: $0) }
+            #expect(calls == updates)
+            #expect(opened == plaintext)
+        }
+    }
+
+    /// A failing `meanwhile` fails the update after the batch is done; a chunk that fails to
+    /// authenticate in the same update is the error reported, and nothing of its batch is released.
+    @Test func meanwhileFailuresAndChunkFailures() throws {
+        struct ReadFailed: Error {}
+        let plaintext = patternBytes(40 * chunk + 5)
+        var encryptor = try StreamEncryptor(recipients: [key], concurrency: 2)
+        #expect(throws: ReadFailed.self) {
+            try plaintext.withUnsafeBytes { try encryptor.update(rawBuffer: $0, sink: { _ in }) { throw ReadFailed() } }
+        }
+        // The encryptor is unusable after a failed update, as after any failure.
+        #expect(throws: CofferCryptoError.self) { try encryptor.finish { _ in } }
+
+        var sealed = try CofferStream.seal(plaintext, to: [key], concurrency: 2)
+        let (_, headerCount) = try StreamHeader.parse(sealed)
+        sealed[headerCount + 56 + 5 * ChunkedEncryption.sealedChunkByteCount + 3] ^= 0x01
+        var decryptor = try StreamDecryptor(identities: [key], concurrency: 2)
+        var released = 0
+        #expect(throws: CofferCryptoError.authenticationFailed) {
+            try sealed.withUnsafeBytes { try decryptor.update(rawBuffer: $0, sink: { released += $0.count }) { throw ReadFailed() } }
+        }
+        #expect(released == 0)
+    }
+
     /// Helper threads end with their encryptor or decryptor: creating many leaves none behind.
     @Test func workerThreadsDoNotLeak() throws {
         func threadCount() -> Int {
