@@ -35,19 +35,12 @@ enum StreamPipeline {
             try output.write(armored)
             armored.removeAll(keepingCapacity: true)
         }
-        // Two buffers: the next read fills one while the helper threads seal the other.
-        var buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: readSize, alignment: bufferAlignment)
-        var spare = UnsafeMutableRawBufferPointer.allocate(byteCount: readSize, alignment: bufferAlignment)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: readSize, alignment: bufferAlignment)
+        let spare = UnsafeMutableRawBufferPointer.allocate(byteCount: readSize, alignment: bufferAlignment)
         defer { buffer.deallocate(); spare.deallocate() }
-        var count = try source.read(into: buffer)
-        while count > 0 {
-            var nextCount = 0
-            try encryptor.update(rawBuffer: UnsafeRawBufferPointer(rebasing: buffer[..<count]), sink: sink) { [spare] in
-                nextCount = try source.read(into: spare)
-            }
-            meter?.advance(by: count)
-            swap(&buffer, &spare)
-            count = nextCount
+        try readOverlapped(from: source, buffers: (buffer, spare)) { bytes, meanwhile in
+            try encryptor.update(rawBuffer: bytes, sink: sink, meanwhile: meanwhile)
+            meter?.advance(by: bytes.count)
         }
         try encryptor.finish(sink: sink)
         if armor {
@@ -138,20 +131,11 @@ enum StreamPipeline {
                     meter?.advance(by: first)
                 }
             } else {
-                // Two buffers: the next read fills one while the helper threads open the other.
-                let second = UnsafeMutableRawBufferPointer.allocate(byteCount: decryptReadSize, alignment: bufferAlignment)
-                defer { second.deallocate() }
-                var current = buffer
-                var spare = second
-                var count = try source.read(into: current)
-                while count > 0 {
-                    var nextCount = 0
-                    try decryptor.update(rawBuffer: UnsafeRawBufferPointer(rebasing: current[..<count]), sink: sink) { [spare] in
-                        nextCount = try source.read(into: spare)
-                    }
-                    meter?.advance(by: count)
-                    swap(&current, &spare)
-                    count = nextCount
+                let spare = UnsafeMutableRawBufferPointer.allocate(byteCount: decryptReadSize, alignment: bufferAlignment)
+                defer { spare.deallocate() }
+                try readOverlapped(from: source, buffers: (buffer, spare)) { bytes, meanwhile in
+                    try decryptor.update(rawBuffer: bytes, sink: sink, meanwhile: meanwhile)
+                    meter?.advance(by: bytes.count)
                 }
             }
             if armored {
@@ -164,6 +148,24 @@ enum StreamPipeline {
         }
         if let range, range.start >= plaintextOffset {
             throw CLIError("--range starts at byte \(range.start) but the plaintext has \(plaintextOffset) bytes", status: ExitStatus.invalidInput)
+        }
+    }
+
+    /// Hands `source` to `process` one read at a time, alternating between two buffers: `process`
+    /// gets the bytes just read and a `meanwhile` that reads the next ones into the other buffer,
+    /// which the streaming types run on this thread while their helper threads seal or open
+    /// (so neither the read nor the cryptography waits for the other). Ends at end of input.
+    private static func readOverlapped(
+        from source: InputSource, buffers: (UnsafeMutableRawBufferPointer, UnsafeMutableRawBufferPointer),
+        _ process: (UnsafeRawBufferPointer, _ meanwhile: () throws -> Void) throws -> Void
+    ) throws {
+        var (current, spare) = buffers
+        var count = try source.read(into: current)
+        while count > 0 {
+            var nextCount = 0
+            try process(UnsafeRawBufferPointer(rebasing: current[..<count])) { [spare] in nextCount = try source.read(into: spare) }
+            swap(&current, &spare)
+            count = nextCount
         }
     }
 
