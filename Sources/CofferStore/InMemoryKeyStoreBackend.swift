@@ -11,10 +11,12 @@ public final class InMemoryKeyStoreBackend: KeyStoreBackend, @unchecked Sendable
     private let mutex = AsyncMutex()
     private let lock = Lock()
     private var state = State()
+    private var migrated = false
 
     public init() {}
 
-    public func migrate() async throws {}
+    public func migrate() async throws { lock.withLock { migrated = true } }
+    public func hasSchema() async throws -> Bool { lock.withLock { migrated } }
 
     public func transaction<R: Sendable>(_ body: @Sendable (any KeyStoreTransaction) async throws -> R) async throws -> R {
         try await mutex.withLock {

@@ -141,7 +141,11 @@ public final class KeyStore: Sendable {
     /// store initialises a new one, which a backup or a root-key rotation pointed at the wrong
     /// database must not do. (The schema is brought up to date first, as opening would: on a
     /// database that is not a store, that creates the empty tables, nothing more.)
+    /// Whether `backend` holds an initialised store. Creates nothing in a database without
+    /// Coffer's schema (a mistyped `--postgres` or data directory); brings an older schema up
+    /// to date, as opening the store would.
     public static func isInitialised(_ backend: any KeyStoreBackend) async throws -> Bool {
+        guard try await backend.hasSchema() else { return false }
         try await backend.migrate()
         return try await backend.transaction { tx in try await tx.record(.meta, "store", forUpdate: false) != nil }
     }

@@ -13,6 +13,10 @@
 public protocol KeyStoreBackend: Sendable {
     /// Creates or upgrades the schema (versioned migrations); called once at open.
     func migrate() async throws
+    /// Whether the database already holds Coffer's schema. Only reads: the admin commands ask
+    /// before touching a database that may be the wrong one, where ``migrate()`` would create
+    /// empty tables.
+    func hasSchema() async throws -> Bool
     func transaction<R: Sendable>(_ body: @Sendable (any KeyStoreTransaction) async throws -> R) async throws -> R
     /// Names of keys other nodes changed, for cache invalidation; `""` means "anything may have
     /// changed" (say, after a reconnect) and evicts everything (`nil`: this backend has no

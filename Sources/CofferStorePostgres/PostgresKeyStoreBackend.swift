@@ -53,6 +53,18 @@ public final class PostgresKeyStoreBackend: KeyStoreBackend {
         }
     }
 
+    public func hasSchema() async throws -> Bool {
+        try await transaction { tx in
+            let connection = (tx as! Transaction).connection
+            // `to_regclass` resolves through the search path like the queries do, and is NULL
+            // (not an error) when the table does not exist.
+            var present = false
+            let rows = try await Self.query(connection, "SELECT to_regclass('coffer_schema_migrations') IS NOT NULL", self.logger)
+            for try await value in rows.decode(Bool.self) { present = value }
+            return present
+        }
+    }
+
     public func transaction<R: Sendable>(_ body: @Sendable (any KeyStoreTransaction) async throws -> R) async throws -> R {
         do {
             return try await client.withTransaction(logger: logger) { connection in

@@ -62,6 +62,12 @@ public final class SQLiteKeyStoreBackend: KeyStoreBackend {
         }
     }
 
+    public func hasSchema() async throws -> Bool {
+        try await mutex.withLock {
+            try await rows("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").first?.column("n")?.integer == 1
+        }
+    }
+
     public func transaction<R: Sendable>(_ body: @Sendable (any KeyStoreTransaction) async throws -> R) async throws -> R {
         try await mutex.withLock {
             try await run("BEGIN IMMEDIATE")
