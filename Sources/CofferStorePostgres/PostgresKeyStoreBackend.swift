@@ -34,7 +34,10 @@ public final class PostgresKeyStoreBackend: KeyStoreBackend {
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         self.logger = logger
-        self.runTask = Task { await client.run() }
+        // `Task.immediate`: `run()` starts on this thread before `init` returns, so the first
+        // query never finds the client not yet running (postgres-nio warns, once per backend,
+        // when a connection is leased before `run()` began).
+        self.runTask = Task.immediate { await client.run() }
     }
 
     public func migrate() async throws {
