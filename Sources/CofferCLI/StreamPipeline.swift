@@ -154,18 +154,33 @@ enum StreamPipeline {
     /// Hands `source` to `process` one read at a time, alternating between two buffers: `process`
     /// gets the bytes just read and a `meanwhile` that reads the next ones into the other buffer,
     /// which the streaming types run on this thread while their helper threads seal or open
-    /// (so neither the read nor the cryptography waits for the other). Ends at end of input.
+    /// (so on a file neither the read nor the cryptography waits for the other). Ends at end of
+    /// input.
+    ///
+    /// Only a regular file is read ahead. From a pipe or a terminal the next read can wait for
+    /// the other side, which may itself be waiting for the output of what was just read (a
+    /// coprocess, an interactive session): there the read happens after `process` has written.
     private static func readOverlapped(
         from source: InputSource, buffers: (UnsafeMutableRawBufferPointer, UnsafeMutableRawBufferPointer),
         _ process: (UnsafeRawBufferPointer, _ meanwhile: () throws -> Void) throws -> Void
     ) throws {
+        let readAhead = source.size != nil
         var (current, spare) = buffers
         var count = try source.read(into: current)
         while count > 0 {
-            var nextCount = 0
-            try process(UnsafeRawBufferPointer(rebasing: current[..<count])) { [spare] in nextCount = try source.read(into: spare) }
+            var nextCount: Int?
+            try process(UnsafeRawBufferPointer(rebasing: current[..<count])) { [spare] in
+                if readAhead { nextCount = try source.read(into: spare) }
+            }
+            guard readAhead else {
+                count = try source.read(into: current)
+                continue
+            }
+            // `process` runs `meanwhile` exactly once when it returns normally; a path that
+            // skipped it would otherwise end the input early, a truncated but valid stream.
+            guard let next = nextCount else { preconditionFailure("the streaming type did not run the read") }
             swap(&current, &spare)
-            count = nextCount
+            count = next
         }
     }
 

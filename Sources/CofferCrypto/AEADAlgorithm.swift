@@ -46,7 +46,9 @@ public enum AEADAlgorithm: UInt8, Sendable, CaseIterable, CustomStringConvertibl
             // (`combined`), and small messages (envelopes, wrapped keys) feel every extra copy.
             case .aes256GCM:
                 let box = try AES.GCM.seal(plaintext, using: key, nonce: AES.GCM.Nonce(data: nonce), authenticating: associatedData)
-                return Array(box.combined!.dropFirst(Self.nonceByteCount))
+                // `combined` exists for 12-byte nonces, the only size `checkSizes` lets through.
+                guard let combined = box.combined else { throw CofferCryptoError(.internalFailure) }
+                return Array(combined.dropFirst(Self.nonceByteCount))
             case .chacha20Poly1305:
                 let box = try ChaChaPoly.seal(plaintext, using: key, nonce: ChaChaPoly.Nonce(data: nonce), authenticating: associatedData)
                 return Array(box.combined.dropFirst(Self.nonceByteCount))

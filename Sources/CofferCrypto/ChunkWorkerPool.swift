@@ -65,6 +65,7 @@ final class ChunkWorkerPool: @unchecked Sendable {
     /// `meanwhile` runs on the caller once the batch is published, before the caller joins it:
     /// the helpers start on the batch while the caller does its own serial work (reading the next
     /// input), instead of spinning while the caller reads and the caller idling while they seal.
+    /// Copies of a decryptor sharing this pool wait for the batch, `meanwhile` included.
     func run(count: Int, _ body: (Int) -> Bool, meanwhile: () -> Void = {}) {
         batchLock.withLock { runBatch(count: count, body, meanwhile: meanwhile) }
     }

@@ -43,8 +43,11 @@ public struct StreamDecryptor: ~Copyable {
     }
 
     /// Feeds ciphertext; hands each authenticated piece of plaintext to `sink`, in order.
-    /// `meanwhile` runs once on the caller if the update succeeds, while the helper threads open
-    /// chunks when there are enough of them (``ChunkedMessageDecryptor/update(rawBuffer:sink:meanwhile:)``).
+    /// `meanwhile` runs once on the caller if the update succeeds: while the helper threads open
+    /// the first parallel batch, or after the update when none ran in parallel
+    /// (``ChunkedMessageDecryptor/update(rawBuffer:sink:meanwhile:)``). A chunk that fails to
+    /// authenticate in that batch is reported before a failed `meanwhile`; one in a later batch
+    /// of the same update is not reached.
     public mutating func update(rawBuffer: UnsafeRawBufferPointer, sink: ByteSink, meanwhile: () throws -> Void = {}) throws {
         guard !failed else { throw CofferCryptoError.authenticationFailed }
         do {

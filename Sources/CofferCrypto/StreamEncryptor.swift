@@ -44,8 +44,9 @@ public struct StreamEncryptor: ~Copyable {
     }
 
     /// Encrypts bytes from a raw buffer, handing each piece of ciphertext to `sink` in order.
-    /// `meanwhile` runs once on the caller while the helper threads seal (its next read):
-    /// ``ChunkedMessageEncryptor/update(rawBuffer:sink:meanwhile:)``.
+    /// `meanwhile` runs once on the caller: while the helper threads seal the first parallel
+    /// batch, or after the update when none ran in parallel
+    /// (``ChunkedMessageEncryptor/update(rawBuffer:sink:meanwhile:)``).
     public mutating func update(rawBuffer: UnsafeRawBufferPointer, sink: ByteSink, meanwhile: () throws -> Void = {}) throws {
         try emitHeader(sink)
         try message.update(rawBuffer: rawBuffer, sink: sink, meanwhile: meanwhile)

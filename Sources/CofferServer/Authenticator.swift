@@ -78,10 +78,10 @@ final class Authenticator: @unchecked Sendable {
         // Requests carrying the same key text while its scrypt check runs wait for that one check
         // (32 connections opening at once with one key were 32 scrypt runs: a cold-start latency
         // spike of a few hundred milliseconds).
+        let text = String(decoding: authorization.utf8.dropFirst(Self.bearerPrefix.count), as: UTF8.self)
         let (check, owner) = lock.withLock { () -> (Task<CofferStore.Identity, any Error>, Bool) in
             if let running = checking[tag] { return (running, false) }
             let store = self.store
-            let text = String(decoding: authorization.utf8.dropFirst(Self.bearerPrefix.count), as: UTF8.self)
             let task = Task.detached { try await store.authenticate(apiKey: text) }  // scrypt: off the event loop (SlowWork)
             checking[tag] = task
             return (task, true)

@@ -139,11 +139,8 @@ public final class KeyStore: Sendable {
 
     /// Whether `backend` holds an initialised store. Admin commands check it first: opening a
     /// store initialises a new one, which a backup or a root-key rotation pointed at the wrong
-    /// database must not do. (The schema is brought up to date first, as opening would: on a
-    /// database that is not a store, that creates the empty tables, nothing more.)
-    /// Whether `backend` holds an initialised store. Creates nothing in a database without
-    /// Coffer's schema (a mistyped `--postgres` or data directory); brings an older schema up
-    /// to date, as opening the store would.
+    /// database must not do. Creates nothing in a database without Coffer's schema (a mistyped
+    /// `--postgres`); brings an older schema up to date, as opening the store would.
     public static func isInitialised(_ backend: any KeyStoreBackend) async throws -> Bool {
         guard try await backend.hasSchema() else { return false }
         try await backend.migrate()

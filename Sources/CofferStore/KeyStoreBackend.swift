@@ -25,6 +25,12 @@ public protocol KeyStoreBackend: Sendable {
     func close() async throws
 }
 
+extension KeyStoreBackend {
+    /// Backends that cannot tell say yes: ``KeyStore/isInitialised(_:)`` then migrates and reads
+    /// the store row, as before this requirement existed.
+    public func hasSchema() async throws -> Bool { true }
+}
+
 /// One transaction's view of the backend (see ``KeyStoreBackend``).
 public protocol KeyStoreTransaction: Sendable {
     func record(_ kind: RecordKind, _ id: String, forUpdate: Bool) async throws -> [UInt8]?

@@ -59,10 +59,11 @@ public final class PostgresKeyStoreBackend: KeyStoreBackend {
     public func hasSchema() async throws -> Bool {
         try await transaction { tx in
             let connection = (tx as! Transaction).connection
-            // `to_regclass` resolves through the search path like the queries do, and is NULL
-            // (not an error) when the table does not exist.
+            // In the schema `migrate` creates its tables in (the first of the search path), not
+            // anywhere on the path; `to_regclass` is NULL, not an error, when there is none.
             var present = false
-            let rows = try await Self.query(connection, "SELECT to_regclass('coffer_schema_migrations') IS NOT NULL", self.logger)
+            let rows = try await Self.query(
+                connection, "SELECT to_regclass(format('%I.coffer_schema_migrations', current_schema())) IS NOT NULL", self.logger)
             for try await value in rows.decode(Bool.self) { present = value }
             return present
         }

@@ -6,6 +6,37 @@ import Testing
     static let keys = KeyFixtures.shared
     static let kinds = ["x25519", "xwing", "rsa-2048"]
 
+    /// Several read buffers' worth (512 KiB each) from regular files, where the next read runs
+    /// while the helper threads work, and from pipes, where it does not; every combination
+    /// decrypts to the same bytes.
+    @Test func largeInputsFromFilesAndPipes() throws {
+        let work = try Workspace()
+        let plaintext = patternBytes(3 * 1024 * 1024 + 17)
+        try work.write("big", plaintext)
+        let recipient = Self.keys.recipients["x25519"]!, identity = Self.keys.identityPath("x25519")
+        // Through a shell: `cat … |` makes standard input a real pipe (the harness's is a file).
+        func piped(_ command: String) throws -> Int32 {
+            let shell = Process()
+            shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+            shell.arguments = ["-c", command]
+            shell.currentDirectoryURL = work.url
+            shell.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("COFFER_") }
+                .merging(Self.keys.environment) { $1 }.merging(["COFFER": CofferProcess.executable.path]) { $1 }
+            try shell.run()
+            shell.waitUntilExit()
+            return shell.terminationStatus
+        }
+        #expect(try work.coffer("encrypt", "-r", recipient, "-o", "big.file.coffer", "big").status == 0)
+        #expect(try piped("cat big | \"$COFFER\" encrypt -r \(recipient) > big.pipe.coffer") == 0)
+        for name in ["big.file.coffer", "big.pipe.coffer"] {
+            let fromFile = try work.coffer("decrypt", "-i", identity, "-o", name + ".out", name, environment: Self.keys.environment)
+            #expect(fromFile.status == 0, "\(fromFile.stderr)")
+            #expect(try work.read(name + ".out") == plaintext)
+            #expect(try piped("cat \(name) | \"$COFFER\" decrypt -i '\(identity)' > \(name).piped") == 0)
+            #expect(try work.read(name + ".piped") == plaintext)
+        }
+    }
+
     @Test(arguments: kinds)
     func roundTripPerRecipientKind(kind: String) throws {
         let work = try Workspace()

@@ -1,5 +1,6 @@
 import Foundation
 import PropertyBased
+import Synchronization
 import Testing
 
 @_spi(Hazmat) @testable import CofferCrypto
@@ -136,30 +137,43 @@ let chunk = ChunkedEncryption.chunkByteCount
     }
 
     /// The caller's `meanwhile` work (the CLI's next read) runs exactly once per successful
-    /// update, whatever the piece size and whether helpers are working, and changes nothing in
-    /// what is sealed or released.
+    /// update, whatever the piece size and whether helpers are working — before the update
+    /// releases anything when a parallel batch runs, so the read overlaps the cryptography — and
+    /// changes nothing in what is sealed or released. Fed the way the CLI feeds a file: each
+    /// `meanwhile` fills the other of two buffers with the next piece.
     @Test(arguments: [1, 2])
     func meanwhileRunsOncePerUpdate(concurrency: Int) throws {
         let plaintext = patternBytes(70 * chunk + 11)
+        let parallel = concurrency > 1 && ProcessInfo.processInfo.activeProcessorCount > 1
         for piece in [100, chunk, 32 * chunk, 1 << 20] {
             var encryptor = try StreamEncryptor(recipients: [key], concurrency: concurrency)
             var sealed: [UInt8] = []
-            var updates = 0, calls = 0
-            var scratch = [UInt8](repeating: 0, count: 64 * 1024)
+            var updates = 0, calls = 0, overlapped = 0
+            var buffers = [[UInt8]](repeating: [], count: 2)
             var offset = 0
-            while offset < plaintext.count {
-                let end = min(offset + piece, plaintext.count)
-                try plaintext[offset..<end].withUnsafeBytes { raw in
+            buffers[0] = Array(plaintext[0..<min(piece, plaintext.count)])
+            while !buffers[updates % 2].isEmpty {
+                let current = updates % 2
+                let sealedBefore = sealed.count
+                var ranBeforeOutput = false
+                let next = min(offset + piece, plaintext.count)
+                try buffers[current].withUnsafeBytes { raw in
                     try encryptor.update(rawBuffer: raw, sink: { sealed.append(contentsOf: $0) }) {
                         calls += 1
-                        for i in scratch.indices { scratch[i] &+= UInt8(truncatingIfNeeded: i) }  // work while helpers seal
+                        ranBeforeOutput = sealed.count == sealedBefore
+                        buffers[1 - current] = Array(plaintext[next..<min(next + piece, plaintext.count)])  // the "read"
                     }
                 }
+                if ranBeforeOutput { overlapped += 1 }
+                // An update of two or more whole chunks runs a parallel batch: its read comes first.
+                // (The first update releases the header first.)
+                if parallel && updates > 0 && buffers[current].count >= 2 * chunk { #expect(ranBeforeOutput) }
                 updates += 1
-                offset = end
+                offset = next
             }
             try encryptor.finish { sealed.append(contentsOf: $0) }
             #expect(calls == updates)
+            if parallel && piece >= 32 * chunk { #expect(overlapped > 0) }
 
             var decryptor = try StreamDecryptor(identities: [key], concurrency: concurrency)
             var opened: [UInt8] = []
@@ -178,9 +192,37 @@ let chunk = ChunkedEncryption.chunkByteCount
         }
     }
 
+    /// `meanwhile` runs while the helper threads work on the batch, not after the caller's own
+    /// share of it: the batch's chunks wait for `meanwhile` to start, and `meanwhile` waits for
+    /// a helper to finish one. Run in the other order, the chunks would time out waiting.
+    @Test(.enabled(if: ProcessInfo.processInfo.activeProcessorCount > 1, "needs helper threads"))
+    func meanwhileOverlapsTheHelpers() throws {
+        let workers = try #require(ChunkWorkers.make(concurrency: 2))
+        let started = Atomic<Bool>(false), finished = Atomic<Int>(0), timedOut = Atomic<Bool>(false)
+        func wait(_ done: () -> Bool) -> Bool {
+            let deadline = Date().addingTimeInterval(5)
+            while !done() { if Date() > deadline { return false }; sched_yield() }
+            return true
+        }
+        var helperFinishedDuringMeanwhile = false
+        workers.pool.run(count: 8, { _ in
+            if !wait({ started.load(ordering: .acquiring) }) { timedOut.store(true, ordering: .relaxed) }
+            finished.add(1, ordering: .releasing)
+            return true
+        }, meanwhile: {
+            started.store(true, ordering: .releasing)
+            helperFinishedDuringMeanwhile = wait { finished.load(ordering: .acquiring) > 0 }
+        })
+        let anyTimedOut = timedOut.load(ordering: .relaxed), count = finished.load(ordering: .relaxed)
+        #expect(helperFinishedDuringMeanwhile)
+        #expect(!anyTimedOut)
+        #expect(count == 8)
+    }
+
     /// A failing `meanwhile` fails the update after the batch is done; a chunk that fails to
     /// authenticate in the same update is the error reported, and nothing of its batch is released.
-    @Test func meanwhileFailuresAndChunkFailures() throws {
+    @Test(.enabled(if: ProcessInfo.processInfo.activeProcessorCount > 1, "needs helper threads"))
+    func meanwhileFailuresAndChunkFailures() throws {
         struct ReadFailed: Error {}
         let plaintext = patternBytes(40 * chunk + 5)
         var encryptor = try StreamEncryptor(recipients: [key], concurrency: 2)
@@ -191,6 +233,15 @@ let chunk = ChunkedEncryption.chunkByteCount
         #expect(throws: CofferCryptoError.self) { try encryptor.finish { _ in } }
 
         var sealed = try CofferStream.seal(plaintext, to: [key], concurrency: 2)
+        // All chunks authentic: the read error is the error, and the batch it overlapped is not
+        // released (the update failed).
+        var intact = try StreamDecryptor(identities: [key], concurrency: 2)
+        var releasedIntact = 0
+        #expect(throws: ReadFailed.self) {
+            try sealed.withUnsafeBytes { try intact.update(rawBuffer: $0, sink: { releasedIntact += $0.count }) { throw ReadFailed() } }
+        }
+        #expect(releasedIntact == 0)
+
         let (_, headerCount) = try StreamHeader.parse(sealed)
         sealed[headerCount + 56 + 5 * ChunkedEncryption.sealedChunkByteCount + 3] ^= 0x01
         var decryptor = try StreamDecryptor(identities: [key], concurrency: 2)
