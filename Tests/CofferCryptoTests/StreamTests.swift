@@ -342,7 +342,8 @@ let chunk = ChunkedEncryption.chunkByteCount
             [header.stanzas[1], header.stanzas[0]],  // reordered
             header.stanzas + [foreign],  // added
             header.stanzas + [unknown],  // added, unknown type
-            [header.stanzas[0], try RecipientStanza(kind: header.stanzas[1].kind, body: header.stanzas[1].body.dropLast() + [0])],
+            // Edited: the last byte flipped (setting it to 0 was no edit when it already was 0, 1 run in 256).
+            [header.stanzas[0], try RecipientStanza(kind: header.stanzas[1].kind, body: header.stanzas[1].body.dropLast() + [header.stanzas[1].body.last! ^ 1])],
         ]
         for (i, stanzas) in edits.enumerated() {
             #expect(throws: CofferCryptoError.authenticationFailed, "edit \(i)") { try CofferStream.open(rebuilt(stanzas), with: [key]) }
