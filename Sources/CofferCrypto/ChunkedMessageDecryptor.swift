@@ -59,15 +59,8 @@ public struct ChunkedMessageDecryptor {
     /// `meanwhile` runs exactly once on the calling thread if the update succeeds, as in
     /// ``ChunkedMessageEncryptor/update(rawBuffer:sink:meanwhile:)``.
     public mutating func update(rawBuffer: UnsafeRawBufferPointer, sink: ByteSink, meanwhile: () throws -> Void = {}) throws {
-        var meanwhileDone = false
-        func meanwhileOnce() throws {
-            if meanwhileDone { return }
-            meanwhileDone = true
-            try meanwhile()
-        }
         do {
-            try process(rawBuffer[...], sink: sink, meanwhile: meanwhileOnce)
-            try meanwhileOnce()
+            try runningOnce(meanwhile) { once in try process(rawBuffer[...], sink: sink, meanwhile: once) }
         } catch {
             fail()
             throw error

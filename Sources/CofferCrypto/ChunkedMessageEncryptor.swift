@@ -62,34 +62,8 @@ public struct ChunkedMessageEncryptor: ~Copyable {
     /// untouched by it.
     public mutating func update(rawBuffer: UnsafeRawBufferPointer, sink: ByteSink, meanwhile: () throws -> Void = {}) throws {
         guard !finished else { throw CofferCryptoError(.streamMisuse, detail: "update after finish or failure") }
-        var meanwhileDone = false
-        func meanwhileOnce() throws {
-            if meanwhileDone { return }
-            meanwhileDone = true
-            try meanwhile()
-        }
         do {
-            try emitPrefix(sink)
-            let chunk = ChunkedEncryption.chunkByteCount
-            var input = rawBuffer[...]
-            if !pending.isEmpty {
-                let take = min(chunk - pending.count, input.count)
-                pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: input.prefix(take)))
-                input = input.dropFirst(take)
-                // A full chunk is never the final one (the final chunk is always short), so it can
-                // be sealed as soon as it is complete.
-                if pending.count == chunk {
-                    try pending.withUnsafeBytes { try sealFullChunks($0, sink: sink, meanwhile: meanwhileOnce) }
-                    pending.removeAll(keepingCapacity: true)
-                }
-            }
-            let fullBytes = (input.count / chunk) * chunk
-            if fullBytes > 0 {
-                try sealFullChunks(UnsafeRawBufferPointer(rebasing: input.prefix(fullBytes)), sink: sink, meanwhile: meanwhileOnce)
-                input = input.dropFirst(fullBytes)
-            }
-            pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: input))
-            try meanwhileOnce()
+            try runningOnce(meanwhile) { once in try seal(rawBuffer, sink: sink, meanwhile: once) }
         } catch {
             finished = true
             throw error
@@ -107,6 +81,31 @@ public struct ChunkedMessageEncryptor: ~Copyable {
         try ChunkedMessageEncryptor.emit(box, sink)
         nextIndex += 1
         pending.removeAll()
+    }
+
+    /// The work of ``update(rawBuffer:sink:meanwhile:)``: complete a pending chunk, seal every
+    /// full chunk, keep the rest pending.
+    private mutating func seal(_ rawBuffer: UnsafeRawBufferPointer, sink: ByteSink, meanwhile: () throws -> Void) throws {
+        try emitPrefix(sink)
+        let chunk = ChunkedEncryption.chunkByteCount
+        var input = rawBuffer[...]
+        if !pending.isEmpty {
+            let take = min(chunk - pending.count, input.count)
+            pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: input.prefix(take)))
+            input = input.dropFirst(take)
+            // A full chunk is never the final one (the final chunk is always short), so it can
+            // be sealed as soon as it is complete.
+            if pending.count == chunk {
+                try pending.withUnsafeBytes { try sealFullChunks($0, sink: sink, meanwhile: meanwhile) }
+                pending.removeAll(keepingCapacity: true)
+            }
+        }
+        let fullBytes = (input.count / chunk) * chunk
+        if fullBytes > 0 {
+            try sealFullChunks(UnsafeRawBufferPointer(rebasing: input.prefix(fullBytes)), sink: sink, meanwhile: meanwhile)
+            input = input.dropFirst(fullBytes)
+        }
+        pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: input))
     }
 
     private mutating func emitPrefix(_ sink: ByteSink) throws {

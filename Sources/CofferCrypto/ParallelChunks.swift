@@ -53,6 +53,23 @@ enum ParallelChunks {
     }
 }
 
+/// The streaming types' guarantee for a `meanwhile` (the CLI's next read): `body` gets a version
+/// of `work` that runs at most once, to hand to its parallel batches; if `body` returns without
+/// having run it, it runs now. So it runs exactly once per successful update, in one place.
+func runningOnce(_ work: () throws -> Void, around body: (_ once: () throws -> Void) throws -> Void) throws {
+    // Nothing keeps `work` past this call: `once` is only handed to `body`, itself non-escaping.
+    try withoutActuallyEscaping(work) { work in
+        var done = false
+        let once = {
+            if done { return }
+            done = true
+            try work()
+        }
+        try body(once)
+        try once()
+    }
+}
+
 /// The first error thrown by any worker. `hasFailed` is a lock-free read, so checking it on every
 /// chunk costs the cores nothing; the lock is taken only when an error happens.
 final class FirstError: @unchecked Sendable {
