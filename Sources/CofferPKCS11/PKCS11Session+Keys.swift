@@ -23,7 +23,9 @@ extension PKCS11Session {
     ///   label already exists, so a second key can never shadow the first.
     public func generateAESKey(label: String) throws(PKCS11Error) -> PKCS11Key {
         try Self.validate(label: label)
-        return try withSession { (session) throws(PKCS11Error) in
+        // Alone in the process (``TokenObjectGate``), so the duplicate-label check and the
+        // creation are also one step here.
+        return try withSessionCreatingObjects { (session) throws(PKCS11Error) in
             if try findAESKey(label: label, in: session) != nil {
                 throw PKCS11Error(.duplicateKey, detail: "a key with this label already exists")
             }

@@ -35,6 +35,15 @@ public final class PKCS11Session: Sendable {
     ///   ``PKCS11Error/Code/ambiguousToken``, ``PKCS11Error/Code/loginFailed``
     ///   or ``PKCS11Error/Code/operationFailed``.
     public init(module: PKCS11Module, tokenLabel: String, pin: [UInt8]) throws(PKCS11Error) {
+        let session = try TokenObjectGate.shared.sharing { () throws(PKCS11Error) in
+            try Self.openAndLogIn(module: module, tokenLabel: tokenLabel, pin: pin)
+        }
+        self.module = module
+        self.serial = Self.serials.add(1, ordering: .relaxed).newValue
+        self.handle = Mutex(session)
+    }
+
+    private static func openAndLogIn(module: PKCS11Module, tokenLabel: String, pin: [UInt8]) throws(PKCS11Error) -> CK_SESSION_HANDLE {
         let functions = module.functions
         let slot = try TokenLookup.slot(labeled: tokenLabel, functions: functions)
 
@@ -56,10 +65,7 @@ public final class PKCS11Session: Sendable {
             _ = functions.closeSession(session)
             throw PKCS11Error(.loginFailed, function: "C_Login", returnValue: loginResult)
         }
-
-        self.module = module
-        self.serial = Self.serials.add(1, ordering: .relaxed).newValue
-        self.handle = Mutex(session)
+        return session
     }
 
     /// Opens a session with a PIN given as a string (sent as its UTF-8 bytes).
@@ -80,15 +86,35 @@ public final class PKCS11Session: Sendable {
     /// ``PKCS11Error/Code/sessionClosed``. Closing twice is harmless.
     public func close() {
         let functions = module.functions
-        handle.withLock { session in
-            guard let open = session else { return }
-            _ = functions.closeSession(open)
-            session = nil
+        TokenObjectGate.shared.sharing {
+            handle.withLock { session in
+                guard let open = session else { return }
+                _ = functions.closeSession(open)
+                session = nil
+            }
         }
     }
 
-    /// Runs `body` with exclusive use of the session handle.
+    /// Runs `body` with exclusive use of the session handle (and beside any other session's
+    /// calls, but never beside an object creation: ``TokenObjectGate``).
     func withSession<R: Sendable>(
+        _ body: (CK_SESSION_HANDLE) throws(PKCS11Error) -> R
+    ) throws(PKCS11Error) -> R {
+        try TokenObjectGate.shared.sharing { () throws(PKCS11Error) -> R in
+            try withSessionHandle(body)
+        }
+    }
+
+    /// ``withSession(_:)`` for a call that creates token objects: nothing else runs meanwhile.
+    func withSessionCreatingObjects<R: Sendable>(
+        _ body: (CK_SESSION_HANDLE) throws(PKCS11Error) -> R
+    ) throws(PKCS11Error) -> R {
+        try TokenObjectGate.shared.exclusively { () throws(PKCS11Error) -> R in
+            try withSessionHandle(body)
+        }
+    }
+
+    private func withSessionHandle<R: Sendable>(
         _ body: (CK_SESSION_HANDLE) throws(PKCS11Error) -> R
     ) throws(PKCS11Error) -> R {
         try handle.withLock { (session) throws(PKCS11Error) -> R in
