@@ -211,6 +211,7 @@ let package = Package(
         .testTarget(
             name: "CofferStoreTests",
             dependencies: ["CofferStore", "CofferStoreSQLite", "CofferStorePostgres", "CofferCrypto", "CofferTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio")]
         ),

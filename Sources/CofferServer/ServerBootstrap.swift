@@ -58,7 +58,9 @@ public struct ServerBootstrap {
     /// - Parameter create: make what is missing (the server's first start). Admin commands pass
     ///   false: a backup or a root-key rotation pointed at a mistyped data directory must fail,
     ///   not create a root key and an empty store there and report success.
-    public static func openStore(_ configuration: ServerConfiguration, create: Bool = true, logger: Logger) async throws -> KeyStore {
+    /// - Parameter upgradeRows: authenticate the rows of a store written before rows were
+    ///   tagged (`upgrade-store` only; ``KeyStoreError/Code/upgradeRequired``).
+    public static func openStore(_ configuration: ServerConfiguration, create: Bool = true, upgradeRows: Bool = false, logger: Logger) async throws -> KeyStore {
         if create {
             try makeDataDirectory(configuration)
         } else if case .sqlite = configuration.store, !FileManager.default.fileExists(atPath: sqlitePath(configuration)) {
@@ -73,6 +75,7 @@ public struct ServerBootstrap {
         var storeConfiguration = KeyStoreConfiguration()
         storeConfiguration.cacheCapacity = configuration.cacheCapacity
         storeConfiguration.cacheTTL = .seconds(configuration.cacheTTLSeconds)
+        storeConfiguration.upgradeUnauthenticatedRows = upgradeRows
         let store = try await KeyStore.open(backend: backend, root: rootKey.map { .key($0) } ?? .passphrase, configuration: storeConfiguration)
         if case .passphrase(let file?) = configuration.root {
             if SecretFile.isReadableByOthers(file) {

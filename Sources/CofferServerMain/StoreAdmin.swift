@@ -86,6 +86,30 @@ enum StoreAdmin {
         }
     }
 
+    struct UpgradeStore: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "upgrade-store",
+            abstract: "Authenticate every row of a store written before rows were tagged (once, with every node stopped).",
+            discussion: """
+                Tags every row under a new row key sealed under the root key, in one transaction. It trusts the rows \
+                present now: run it right after upgrading Coffer. If a server that ran before refuses the store with \
+                store_upgrade_required, the store row was replaced by an old copy: investigate instead of running this.
+                """)
+
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            let keyStore = try await ServerBootstrap.openStore(try await store.load(), create: false, upgradeRows: true, logger: logger)
+            guard !keyStore.isSealed else {
+                try await keyStore.close()
+                throw ValidationError("a passphrase store needs its passphrase: set root.passphraseFile (COFFER_ROOT_PASSPHRASE_FILE)")
+            }
+            let total = try await keyStore.countVersions()
+            try await keyStore.close()
+            print("every row of the store is authenticated (\(total) key versions); start the server as before")
+        }
+    }
+
     struct SealSecret: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "seal-secret",

@@ -91,7 +91,7 @@ extension KeyStore {
 
     public func identity(_ id: String) async throws -> Identity {
         try Identity.validateID(id)
-        guard let body = try await backend.transaction({ tx in try await tx.record(.identity, id, forUpdate: false) }) else {
+        guard let body = try await transaction({ tx in try await tx.record(.identity, id, forUpdate: false) }) else {
             throw KeyStoreError(.identityNotFound, detail: id)
         }
         return try Self.identity(from: body)
@@ -99,7 +99,7 @@ extension KeyStore {
 
     public func listIdentities(after: String? = nil, limit: Int = 100) async throws -> [Identity] {
         guard (1...Self.maximumPageSize).contains(limit) else { throw KeyStoreError(.invalidArgument, detail: "limit") }
-        return try await backend.transaction { tx in
+        return try await transaction { tx in
             try await tx.records(.identity, prefix: "", after: after, limit: limit).map { try Self.identity(from: $0.body) }
         }
     }
@@ -139,7 +139,7 @@ extension KeyStore {
     }
 
     public func policy(named name: String) async throws -> Policy {
-        guard let body = try await backend.transaction({ tx in try await tx.record(.policy, name, forUpdate: false) }) else {
+        guard let body = try await transaction({ tx in try await tx.record(.policy, name, forUpdate: false) }) else {
             throw KeyStoreError(.policyNotFound, detail: (try? KeyIdentifier(name))?.rawValue ?? "invalid name")
         }
         return try Self.policy(from: body)
@@ -147,7 +147,7 @@ extension KeyStore {
 
     public func listPolicies(after: String? = nil, limit: Int = 100) async throws -> [Policy] {
         guard (1...Self.maximumPageSize).contains(limit) else { throw KeyStoreError(.invalidArgument, detail: "limit") }
-        return try await backend.transaction { tx in
+        return try await transaction { tx in
             try await tx.records(.policy, prefix: "", after: after, limit: limit).map { try Self.policy(from: $0.body) }
         }
     }

@@ -90,7 +90,7 @@ extension KeyStore {
 
     /// The key's record, read from the backend (not the cache).
     public func describeKey(_ name: KeyIdentifier) async throws -> KeyRecord {
-        try await backend.transaction { tx in try await Self.loadRecord(tx, name, forUpdate: false) }
+        try await transaction { tx in try await Self.loadRecord(tx, name, forUpdate: false) }
     }
 
     /// Keys whose names start with `prefix` (and carry `label`, if given), in name order.
@@ -98,7 +98,7 @@ extension KeyStore {
         guard (1...Self.maximumPageSize).contains(limit) else {
             throw KeyStoreError(.invalidArgument, detail: "limit must be 1–\(Self.maximumPageSize)")
         }
-        return try await backend.transaction { tx in
+        return try await transaction { tx in
             var keys: [KeyRecord] = []
             var cursor = after?.rawValue
             var exhausted = false
@@ -219,7 +219,7 @@ extension KeyStore {
 
     /// Every version of the key, oldest first (no material).
     public func versions(of name: KeyIdentifier) async throws -> [KeyVersionInfo] {
-        try await backend.transaction { tx in
+        try await transaction { tx in
             _ = try await Self.loadRecord(tx, name, forUpdate: false)
             return try await tx.versions(name.rawValue).map { row in
                 let record = try KeyVersionRecord.decoded(key: name, version: try Self.version(row.version), row.body)

@@ -80,18 +80,23 @@ extension KeyStore {
         }
         // The import wrapping key too (re-sealed if present; not created here), so clients'
         // recipient stays the same across the rotation.
-        if try await backend.transaction({ tx in try await tx.record(.meta, Self.importWrappingRecord, forUpdate: false) }) != nil {
+        if try await transaction({ tx in try await tx.record(.meta, Self.importWrappingRecord, forUpdate: false) }) != nil {
             _ = try await importWrappingIdentity(reload: true)
         }
-        // Last: the store's record of its root key, with a new check value.
+        // Last: the store's record of its root key, with a new check value and the row key
+        // re-sealed under the new root key (the row key itself stays: every row's tag is still
+        // good, and nodes holding it need nothing new).
         let check = try newKey.seal(KeyMaterial(randomBytes(32)), context: .rootKeyCheck(storeID: storeID))
-        try await write { tx in
+        try await write { [self] tx in
             guard let body = try await tx.record(.meta, "store", forUpdate: true) else { throw KeyStoreError(.integrityFailure, detail: "store row missing") }
             var meta = try StoredDocument.decode(StoreMetaDocument.self, body, what: "store")
-            meta.rootKind = newKey.kind.split(separator: ":").first.map(String.init) ?? newKey.kind
+            guard let oldKey = RootKeyID(hex: meta.rootKeyID) else { throw KeyStoreError(.integrityFailure, detail: "invalid store row") }
+            let rowKey = try Self.unsealRowKey(meta, with: try unsealingKey(id: oldKey), storeID: storeID)
+            meta.rootKind = Self.rootKind(newKey)
             meta.rootKeyID = newKey.id.hex
             meta.kdf = kdf
             meta.check = Base64URL.encode(check.bytes)
+            meta.rowKey = Base64URL.encode(try newKey.seal(rowKey, context: .rowKey(storeID: storeID)).bytes)
             try await tx.updateRecord(.meta, "store", try StoredDocument.encode(meta))
         }
         cache.evictAll()

@@ -76,7 +76,7 @@ extension KeyStore {
         let now = self.now
         let name = record.name, type = record.type
         let cached = try await cache.version(name.rawValue, version.rawValue, now: now) {
-            guard let body = try await self.backend.transaction({ tx in try await tx.version(name.rawValue, version.rawValue) }) else {
+            guard let body = try await self.transaction({ tx in try await tx.version(name.rawValue, version.rawValue) }) else {
                 throw KeyStoreError(.versionNotFound, detail: "\(name) \(version)")
             }
             let stored = try KeyVersionRecord.decoded(key: name, version: version, body)
@@ -104,7 +104,7 @@ extension KeyStore {
         progress?(0, total)
         while loaded < total {
             let after = cursor
-            let (rows, records) = try await backend.transaction { tx in
+            let (rows, records) = try await transaction { tx in
                 let rows = try await tx.allVersions(after: after, limit: 1000)
                 var records: [String: [UInt8]] = [:]
                 for name in Set(rows.map(\.key)) { records[name] = try await tx.record(.key, name, forUpdate: false) }

@@ -25,6 +25,8 @@ public final class KeyStore: Sendable {
         /// rotation, the one being replaced.
         var unsealingKeys: [RootKeyID: any RootKey] = [:]
         var storeID: StoreID?
+        /// Tags and checks every row (``RowAuthenticator``); set with the root key.
+        var rows: RowAuthenticator?
         var listener: Task<Void, Never>?
         /// The import wrapping key as last read (``importWrappingIdentity(reload:)``).
         var importWrappingIdentity: X25519Identity?
@@ -91,7 +93,10 @@ public final class KeyStore: Sendable {
                 throw KeyStoreError(.unsealFailed)
             }
             let rootKey = try Self.passphraseRootKey(passphrase, parameters: .scrypt(logN: kdf.logN, r: kdf.r, p: kdf.p), salt: salt)
-            do { try await attach(rootKey) } catch { throw KeyStoreError(.unsealFailed) }
+            do { try await attach(rootKey) } catch let error as KeyStoreError where error.code == .upgradeRequired {
+                // Reached only after the passphrase proved right: no oracle in saying so.
+                throw error
+            } catch { throw KeyStoreError(.unsealFailed) }
         } else {
             let salt = randomBytes(16)
             try configuration.passphraseKDF.validateForNewData()
@@ -129,6 +134,16 @@ public final class KeyStore: Sendable {
         }
     }
 
+    /// A root key this node holds, by id (the store row names the one that sealed it).
+    func unsealingKey(id: RootKeyID) throws -> any RootKey {
+        try state.lock.withLock {
+            guard let key = state.unsealingKeys[id] else {
+                throw KeyStoreError(.integrityFailure, detail: "sealed under root key \(id), which this node does not hold")
+            }
+            return key
+        }
+    }
+
     /// Makes `newKey` the sealing key, keeping the old one for unsealing (root-key rotation).
     func adopt(_ newKey: any RootKey) {
         state.lock.withLock {
@@ -147,39 +162,89 @@ public final class KeyStore: Sendable {
         return try await backend.transaction { tx in try await tx.record(.meta, "store", forUpdate: false) != nil }
     }
 
+    /// The store row as stored, its tag not yet checked: a sealed store needs its id and its
+    /// passphrase KDF before the root key, and so the row key, exists. Both are checked at the
+    /// unseal: the id is bound into the check value, and a KDF that was tampered with derives a
+    /// key that does not open it.
     func readMeta() async throws -> StoreMetaDocument? {
         try await backend.transaction { tx in
-            try await tx.record(.meta, "store", forUpdate: false).map { try StoredDocument.decode(StoreMetaDocument.self, $0, what: "store") }
+            try await tx.record(.meta, "store", forUpdate: false).map(Self.decodeStoredMeta)
         }
     }
 
-    /// Initialises the store under `rootKey` if it is new; otherwise checks `rootKey` is its own.
-    private func attach(_ rootKey: any RootKey, kdf: PassphraseKDFDocument? = nil) async throws {
-        let meta: StoreMetaDocument = try await write { tx in
-            if let existing = try await tx.record(.meta, "store", forUpdate: false) {
-                return try StoredDocument.decode(StoreMetaDocument.self, existing, what: "store")
-            }
-            let storeID = StoreID(bytes: randomBytes(16))!
-            let check = try rootKey.seal(KeyMaterial(randomBytes(32)), context: .rootKeyCheck(storeID: storeID))
-            let meta = StoreMetaDocument(
-                storeID: storeID.hex, rootKind: rootKey.kind.split(separator: ":").first.map(String.init) ?? rootKey.kind,
-                rootKeyID: rootKey.id.hex, kdf: kdf, check: Base64URL.encode(check.bytes))
-            // Another node initialising at the same moment wins the insert; this transaction then
-            // retries (``write(_:)``) and reads what that node wrote.
-            guard try await tx.insertRecord(.meta, "store", try StoredDocument.encode(meta)) else {
-                throw KeyStoreError(.conflict, detail: "store initialised concurrently")
-            }
-            return meta
-        }
-        guard let storeID = StoreID(bytes: Hex.decode(meta.storeID) ?? []) else {
+    /// Decodes the store row in either form: tagged (`"v": 2`, with a row key) or as written
+    /// before rows were authenticated (bare JSON, `"v": 1`, no row key). Any other mix is an
+    /// integrity failure. The tag is not checked here.
+    static func decodeStoredMeta(_ stored: [UInt8]) throws -> StoreMetaDocument {
+        let framed = RowAuthenticator.isFramed(stored)
+        let body = framed ? try RowAuthenticator.unverifiedBody(stored, what: "store row") : stored
+        let meta = try StoredDocument.decode(StoreMetaDocument.self, body, what: "store")
+        guard framed ? (meta.v == 2 && meta.rowKey != nil) : (meta.v == 1 && meta.rowKey == nil) else {
             throw KeyStoreError(.integrityFailure, detail: "invalid store row")
         }
-        try Self.verify(rootKey, against: meta, storeID: storeID)
+        return meta
+    }
+
+    /// Initialises the store under `rootKey` if it is new; otherwise checks `rootKey` is its own
+    /// and unseals the row key, then checks the store row's own tag with it.
+    private func attach(_ rootKey: any RootKey, kdf: PassphraseKDFDocument? = nil) async throws {
+        let upgrade = configuration.upgradeUnauthenticatedRows
+        let (meta, rows): (StoreMetaDocument, RowAuthenticator) = try await retryingConflicts { [backend] in
+            try await backend.transaction { tx in
+                if let existing = try await tx.record(.meta, "store", forUpdate: upgrade) {
+                    let meta = try Self.decodeStoredMeta(existing)
+                    let storeID = try Self.storeID(meta)
+                    try Self.verify(rootKey, against: meta, storeID: storeID)
+                    guard meta.rowKey != nil else {
+                        guard upgrade else { throw KeyStoreError(.upgradeRequired) }
+                        return try await Self.authenticateRows(tx, meta: meta, rootKey: rootKey, storeID: storeID)
+                    }
+                    let rows = RowAuthenticator(key: try Self.unsealRowKey(meta, with: rootKey, storeID: storeID))
+                    _ = try rows.open(.meta, "store", existing)
+                    return (meta, rows)
+                }
+                let storeID = StoreID(bytes: randomBytes(16))!
+                let check = try rootKey.seal(KeyMaterial(randomBytes(32)), context: .rootKeyCheck(storeID: storeID))
+                let rowKey = RowAuthenticator.generateKey()
+                let sealedRowKey = try rootKey.seal(rowKey, context: .rowKey(storeID: storeID))
+                let meta = StoreMetaDocument(
+                    v: 2, storeID: storeID.hex, rootKind: Self.rootKind(rootKey), rootKeyID: rootKey.id.hex, kdf: kdf,
+                    check: Base64URL.encode(check.bytes), rowKey: Base64URL.encode(sealedRowKey.bytes))
+                let rows = RowAuthenticator(key: rowKey)
+                // Another node initialising at the same moment wins the insert; this transaction
+                // then retries and reads what that node wrote.
+                guard try await tx.insertRecord(.meta, "store", rows.seal(.meta, "store", try StoredDocument.encode(meta))) else {
+                    throw KeyStoreError(.conflict, detail: "store initialised concurrently")
+                }
+                return (meta, rows)
+            }
+        }
+        let storeID = try Self.storeID(meta)
         state.lock.withLock {
             state.rootKey = rootKey
             state.unsealingKeys[rootKey.id] = rootKey
             state.storeID = storeID
+            state.rows = rows
         }
+    }
+
+    static func storeID(_ meta: StoreMetaDocument) throws -> StoreID {
+        guard let storeID = StoreID(bytes: Hex.decode(meta.storeID) ?? []) else {
+            throw KeyStoreError(.integrityFailure, detail: "invalid store row")
+        }
+        return storeID
+    }
+
+    static func rootKind(_ rootKey: any RootKey) -> String {
+        rootKey.kind.split(separator: ":").first.map(String.init) ?? rootKey.kind
+    }
+
+    /// The row key from the store row, unsealed with `rootKey` (the one that sealed it).
+    static func unsealRowKey(_ meta: StoreMetaDocument, with rootKey: any RootKey, storeID: StoreID) throws -> KeyMaterial {
+        guard let text = meta.rowKey, let bytes = Base64URL.decode(Substring(text)), let sealed = try? SealedKeyMaterial(bytes: bytes) else {
+            throw KeyStoreError(.integrityFailure, detail: "invalid store row")
+        }
+        return try rootKey.unseal(sealed, context: .rowKey(storeID: storeID))
     }
 
     static func verify(_ rootKey: any RootKey, against meta: StoreMetaDocument, storeID: StoreID) throws {
@@ -205,16 +270,30 @@ public final class KeyStore: Sendable {
 
     var now: Date { configuration.clock() }
 
-    /// Runs `body` in a backend transaction, retrying a few times on ``KeyStoreError/Code/conflict``
-    /// (two nodes racing on one row; the loser's transaction rolled back whole).
+    /// Runs `body` in a backend transaction whose rows are tagged and checked
+    /// (``AuthenticatedTransaction``): every read and write of the store goes through here or
+    /// ``write(_:)``.
+    ///
+    /// - Throws: ``KeyStoreError/Code/sealed`` before the root key (and so the row key) is here.
+    func transaction<R: Sendable>(_ body: @Sendable (any KeyStoreTransaction) async throws -> R) async throws -> R {
+        guard let rows = state.lock.withLock({ state.rows }) else { throw KeyStoreError(.sealed) }
+        return try await backend.transaction { tx in try await body(AuthenticatedTransaction(inner: tx, rows: rows)) }
+    }
+
+    /// ``transaction(_:)``, retrying a few times on ``KeyStoreError/Code/conflict`` (two nodes
+    /// racing on one row; the loser's transaction rolled back whole).
     func write<R: Sendable>(_ body: @Sendable @escaping (any KeyStoreTransaction) async throws -> R) async throws -> R {
-        var attempt = 0
+        try await retryingConflicts { try await self.transaction(body) }
+    }
+
+    private func retryingConflicts<R: Sendable>(_ attempt: () async throws -> R) async throws -> R {
+        var retries = 0
         while true {
             do {
-                return try await backend.transaction(body)
-            } catch let error as KeyStoreError where error.code == .conflict && attempt < 4 {
-                attempt += 1
-                try? await Task.sleep(for: .milliseconds(Int.random(in: 1...(10 << attempt))))
+                return try await attempt()
+            } catch let error as KeyStoreError where error.code == .conflict && retries < 4 {
+                retries += 1
+                try? await Task.sleep(for: .milliseconds(Int.random(in: 1...(10 << retries))))
             }
         }
     }

@@ -19,6 +19,10 @@ public struct KeyStoreConfiguration: Sendable {
     public var passphraseKDF: PasswordKDFParameters = .defaultScrypt
     /// The slow hash for API key secrets.
     public var apiKeyHash: PasswordKDFParameters = .scrypt(logN: 15, r: 8, p: 1)
+    /// Authenticate the rows of a store written before rows were tagged, at this open, in one
+    /// transaction (``KeyStoreError/Code/upgradeRequired``). Only `coffer server upgrade-store`
+    /// sets it: the upgrade trusts every row present at that moment.
+    public var upgradeUnauthenticatedRows = false
     /// The time source (tests move it).
     public var clock: @Sendable () -> Date = { Date() }
 

@@ -30,6 +30,7 @@ public struct KeyStoreError: Error, Hashable, Sendable, CustomStringConvertible 
             case invalidBackup = "invalid_backup"
             case storeNotEmpty = "store_not_empty"
             case unsupportedSchema = "unsupported_schema"
+            case upgradeRequired = "store_upgrade_required"
         }
         fileprivate let value: Value
 
@@ -81,6 +82,12 @@ public struct KeyStoreError: Error, Hashable, Sendable, CustomStringConvertible 
         public static let storeNotEmpty = Code(value: .storeNotEmpty)
         /// The database was written by a newer Coffer (its schema version is unknown here).
         public static let unsupportedSchema = Code(value: .unsupportedSchema)
+        /// The store was written before rows were authenticated (docs/FORMAT.md, "Authenticated
+        /// rows") and must be upgraded once, deliberately, before it is used: `coffer server
+        /// upgrade-store`. Not done silently at open, because an upgrade trusts every row present
+        /// at that moment, and a store row replaced by an old copy must stop the server, not
+        /// bless whatever a database writer added.
+        public static let upgradeRequired = Code(value: .upgradeRequired)
 
         public var description: String { value.rawValue }
     }
@@ -124,6 +131,7 @@ public struct KeyStoreError: Error, Hashable, Sendable, CustomStringConvertible 
         case .invalidBackup: "invalid backup"
         case .storeNotEmpty: "the target store is not empty"
         case .unsupportedSchema: "the store's schema is newer than this Coffer"
+        case .upgradeRequired: "the store predates authenticated rows; stop every node and run `coffer server upgrade-store` once"
         }
     }
 

@@ -76,6 +76,11 @@ public struct SealingContext: Sendable, Hashable {
         SealingContext(purpose: "root-key-check", storeID: storeID, fields: [], version: 0, trailing: [])
     }
 
+    /// The store's row key (``RowAuthenticator``): the HMAC key every row's tag is made with.
+    static func rowKey(storeID: StoreID) -> SealingContext {
+        SealingContext(purpose: "row-key", storeID: storeID, fields: [], version: 0, trailing: [])
+    }
+
     /// The store's key for wrapping imported key material in transit (``KeyStore/importWrappingRecipient()``).
     static func importWrappingKey(storeID: StoreID) -> SealingContext {
         SealingContext(purpose: "import-wrapping-key", storeID: storeID, fields: [], version: 0, trailing: [])

@@ -9,13 +9,17 @@ import CofferCrypto
 // `"v": 1`; a reader rejects versions it does not know instead of guessing. Times are whole
 // seconds since the Unix epoch; byte strings are unpadded base64url.
 
+/// The store row. `"v": 2` since rows are authenticated: it carries the sealed row key and is
+/// itself tagged. `"v": 1` (no row key, bare JSON) is what older stores hold until
+/// `coffer server upgrade-store`.
 struct StoreMetaDocument: Codable, Sendable {
-    var v = 1
+    var v = 2
     var storeID: String
     var rootKind: String
     var rootKeyID: String
     var kdf: PassphraseKDFDocument?
     var check: String
+    var rowKey: String?
 }
 
 struct PassphraseKDFDocument: Codable, Sendable, Hashable {

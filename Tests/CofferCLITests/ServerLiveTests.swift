@@ -10,6 +10,25 @@ struct ServerLiveTests {
         try LiveServer.start(["--data-dir", dataDirectory] + extra)
     }
 
+    /// Rewrites an SQLite store as Coffer wrote it before rows were tagged (docs/FORMAT.md,
+    /// "Authenticated rows"): each body without its 33-byte framing, the store row at `"v": 1`
+    /// without a row key.
+    static let stripRowTags = """
+        import json, sqlite3, sys
+        db = sqlite3.connect(sys.argv[1])
+        for kind, id, body in db.execute("SELECT kind, id, body FROM records").fetchall():
+            body = bytes(body)[33:]
+            if kind == "meta" and id == "store":
+                meta = json.loads(body)
+                meta["v"] = 1
+                del meta["rowKey"]
+                body = json.dumps(meta, sort_keys=True, separators=(",", ":")).encode()
+            db.execute("UPDATE records SET body = ? WHERE kind = ? AND id = ?", (body, kind, id))
+        for name, version, body in db.execute("SELECT name, version, body FROM key_versions").fetchall():
+            db.execute("UPDATE key_versions SET body = ? WHERE name = ? AND version = ?", (bytes(body)[33:], name, version))
+        db.commit()
+        """
+
     @Test func startsOnItsEmbeddedDefaultServesHTTPSAndRestarts() throws {
         let workspace = try Workspace()
         let data = workspace.path("data")
@@ -84,6 +103,28 @@ struct ServerLiveTests {
             node.process.terminate()
             node.process.waitUntilExit()
         }
+        // A store from before rows were tagged (the restored copy, its tags stripped the way an
+        // older Coffer wrote it): the server refuses it and names the command; `upgrade-store`
+        // authenticates it once, and then it serves as before.
+        let restoredDatabase = workspace.path("restored") + "/keys.sqlite"
+        let strip = Process()
+        strip.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        strip.arguments = ["python3", "-c", Self.stripRowTags, restoredDatabase]
+        try strip.run()
+        strip.waitUntilExit()
+        #expect(strip.terminationStatus == 0)
+        let refused = try start(workspace.path("restored"), ["--root-key-file", data + "/root.key"])
+        refused.process.waitUntilExit()
+        #expect(refused.process.terminationStatus != 0 && refused.log.contains("upgrade-store"), "\(refused.log)")
+        let upgrade = try workspace.coffer("server", "upgrade-store", "--data-dir", workspace.path("restored"), "--root-key-file", data + "/root.key")
+        #expect(upgrade.status == 0 && String(decoding: upgrade.stdout, as: UTF8.self).contains("authenticated"), "\(upgrade.stderr)")
+        let upgraded = try start(workspace.path("restored"), ["--root-key-file", data + "/root.key"])
+        defer { if upgraded.process.isRunning { upgraded.process.terminate() } }
+        let upgradedAuth = ["--cacert", workspace.path("restored") + "/tls/cert.pem", "-H", "Authorization: Bearer \(adminKey)"]
+        #expect(try curl(upgradedAuth + ["https://127.0.0.1:\(upgraded.port)/v1/keys/live/decrypt"], body: #"{"ciphertext":"\#(ciphertext)"}"#).out.contains(plaintext))
+        upgraded.process.terminate()
+        upgraded.process.waitUntilExit()
+
         // The old root key no longer opens the rotated store.
         let stale = try start(data)
         stale.process.waitUntilExit()

@@ -1,6 +1,6 @@
 import Foundation
 @testable import CofferCrypto
-import CofferStore
+@testable import CofferStore
 import Testing
 
 /// The one conformance suite every ``KeyStoreBackend`` passes: the same behaviour from the
@@ -258,9 +258,11 @@ struct KeyStoreConformanceTests {
         try await store.createKey(name("a"), type: .aes256GCM)
         try await store.createKey(name("b"), type: .aes256GCM)
         try await store.rotateKey(name("a"))
-        let backend = try await database.open()
+        // The edits go through the store's own tagged transactions, as if the attacker also held
+        // the row key (RowAuthenticationTests covers the tags): the sealing's binding to key,
+        // version, type and store is a second, independent check.
         // Swap a's v1 row into b's v1, and a's v2 into a's v1.
-        try await backend.transaction { tx in
+        try await store.transaction { tx in
             let a1 = try await tx.version("a", 1)!, a2 = try await tx.version("a", 2)!
             try await tx.updateVersion("b", 1, a1)
             try await tx.updateVersion("a", 1, a2)
@@ -271,7 +273,7 @@ struct KeyStoreConformanceTests {
 
         // Relabelling a key's type in its row (aes256-gcm → aes256-gcm-siv) breaks the binding too.
         try await store.createKey(name("c"), type: .aes256GCM)
-        try await backend.transaction { tx in
+        try await store.transaction { tx in
             let body = String(decoding: try await tx.record(.key, "c", forUpdate: true)!, as: UTF8.self)
             try await tx.updateRecord(.key, "c", Array(body.replacingOccurrences(of: "\"aes256-gcm\"", with: "\"aes256-gcm-siv\"").utf8))
         }
@@ -281,8 +283,8 @@ struct KeyStoreConformanceTests {
         let otherDatabase = try await kind.makeDatabase()
         let other = try await open(otherDatabase, root)
         try await other.createKey(name("b"), type: .aes256GCM)
-        let bRow = try await backend.transaction { tx in try await tx.version("a", 2)! }
-        try await otherDatabase.open().transaction { tx in try await tx.updateVersion("b", 1, bRow) }
+        let bRow = try await store.transaction { tx in try await tx.version("a", 2)! }
+        try await other.transaction { tx in try await tx.updateVersion("b", 1, bRow) }
         await #expect(throws: KeyStoreError(.integrityFailure)) { try await other.primaryVersion(of: name("b")) }
         try await other.close()
     }

@@ -1,0 +1,69 @@
+import CofferCrypto
+
+extension KeyStore {
+    /// Rows read per page while upgrading (all pages are one transaction).
+    static let upgradePageSize = 500
+
+    /// Upgrades a store written before rows were authenticated: makes its row key, tags every
+    /// row, and writes the store row in its tagged form — all inside `tx`, the transaction that
+    /// holds the store row for update, so the store is either wholly upgraded or not at all and
+    /// two nodes cannot both upgrade it.
+    ///
+    /// Every row is decoded first: an upgrade must not bless a row Coffer could not have
+    /// written. It cannot tell a row a database writer added in Coffer's own format from a real
+    /// one, which is why it runs only when asked (``KeyStoreConfiguration/upgradeUnauthenticatedRows``).
+    static func authenticateRows(
+        _ tx: any KeyStoreTransaction, meta: StoreMetaDocument, rootKey: any RootKey, storeID: StoreID
+    ) async throws -> (StoreMetaDocument, RowAuthenticator) {
+        let rowKey = RowAuthenticator.generateKey()
+        let rows = RowAuthenticator(key: rowKey)
+        for kind in RecordKind.allCases {
+            var after: String?
+            while true {
+                let page = try await tx.records(kind, prefix: "", after: after, limit: upgradePageSize)
+                for row in page where !(kind == .meta && row.id == "store") {
+                    try checkUnauthenticated(kind, row)
+                    try await tx.updateRecord(kind, row.id, rows.seal(kind, row.id, row.body))
+                }
+                guard page.count == upgradePageSize, let last = page.last else { break }
+                after = last.id
+            }
+        }
+        var cursor: (key: String, version: UInt32)?
+        while true {
+            let page = try await tx.allVersions(after: cursor, limit: upgradePageSize)
+            for row in page {
+                guard !RowAuthenticator.isFramed(row.body), let name = try? KeyIdentifier(row.key) else {
+                    throw KeyStoreError(.integrityFailure, detail: "invalid key version row")
+                }
+                _ = try KeyVersionRecord.decoded(key: name, version: try version(row.version), row.body)
+                try await tx.updateVersion(row.key, row.version, rows.seal(version: row.key, row.version, row.body))
+            }
+            guard page.count == upgradePageSize, let last = page.last else { break }
+            cursor = (last.key, last.version)
+        }
+        var upgraded = meta
+        upgraded.v = 2
+        upgraded.rowKey = Base64URL.encode(try rootKey.seal(rowKey, context: .rowKey(storeID: storeID)).bytes)
+        try await tx.updateRecord(.meta, "store", rows.seal(.meta, "store", try StoredDocument.encode(upgraded)))
+        return (upgraded, rows)
+    }
+
+    /// A row of an unauthenticated store, checked to be one Coffer writes before it is tagged.
+    private static func checkUnauthenticated(_ kind: RecordKind, _ row: StoredRow) throws {
+        guard !RowAuthenticator.isFramed(row.body) else {
+            throw KeyStoreError(.integrityFailure, detail: "a tagged \(kind) row in a store without a row key")
+        }
+        switch kind {
+        case .key:
+            guard try KeyRecord.decoded(row.body).name.rawValue == row.id else { throw KeyStoreError(.integrityFailure, detail: "invalid key row") }
+        case .identity:
+            guard try identity(from: row.body).id == row.id else { throw KeyStoreError(.integrityFailure, detail: "invalid identity row") }
+        case .policy:
+            guard try policy(from: row.body).name == row.id else { throw KeyStoreError(.integrityFailure, detail: "invalid policy row") }
+        default:
+            guard row.id == importWrappingRecord else { throw KeyStoreError(.integrityFailure, detail: "unknown meta row") }
+            _ = try StoredDocument.decode(ImportWrappingDocument.self, row.body, what: "import wrapping key")
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import Crypto
+import CofferCrypto
+
+/// Tags every row the store writes and checks the tag on every read (docs/FORMAT.md,
+/// "Authenticated rows"), so that someone who can write to the database but does not hold the
+/// root key cannot add, edit or move metadata: an identity bound to the admin policy, a
+/// re-enabled version, a cleared deletion-protection flag.
+///
+/// Sealing already protects key material; without tags the rows *around* it (records,
+/// identities, policies, version states) were whatever the database said. The row key is 32
+/// random bytes made with the store and sealed under the root key in the store row, so it is
+/// available exactly when the root key is, and an HSM root key never has to compute a MAC.
+///
+/// ```
+/// stored = 0x01 || tag (32) || body
+/// tag    = HMAC-SHA256(row key, "coffer-store/v1/record" || 0x00 || u32 len || kind || u32 len || id || body)
+///        | HMAC-SHA256(row key, "coffer-store/v1/version" || 0x00 || u32 len || key || u32 version || body)
+/// ```
+/// Binding the position (table, kind, id, version) stops a valid row being copied over another:
+/// a policy row under an identity's id, one identity's row under another's. What a tag cannot
+/// stop is a rollback of a row to an older copy of itself, or a row's deletion; docs/THREAT_MODEL.md
+/// says so.
+struct RowAuthenticator: Sendable {
+    static let framing: UInt8 = 0x01
+    static let tagByteCount = 32
+
+    private let key: SymmetricKey
+
+    init(key: KeyMaterial) {
+        self.key = key.storage
+    }
+
+    /// A new random row key.
+    static func generateKey() -> KeyMaterial { KeyMaterial(randomBytes(32)) }
+
+    // MARK: Records
+
+    func seal(_ kind: RecordKind, _ id: String, _ body: [UInt8]) -> [UInt8] {
+        Self.frame(tag: recordTag(kind, id, body[...]), body)
+    }
+
+    /// The body of a stored record row.
+    ///
+    /// - Throws: ``KeyStoreError/Code/integrityFailure`` for a row without a valid tag for this
+    ///   position — one error whatever the reason.
+    func open(_ kind: RecordKind, _ id: String, _ stored: [UInt8]) throws -> [UInt8] {
+        let (tag, body) = try Self.split(stored, what: "\(kind) row")
+        guard constantTimeEquals(tag, recordTag(kind, id, body)) else {
+            throw KeyStoreError(.integrityFailure, detail: "\(kind) row failed authentication")
+        }
+        return Array(body)
+    }
+
+    // MARK: Versions
+
+    func seal(version key: String, _ version: UInt32, _ body: [UInt8]) -> [UInt8] {
+        Self.frame(tag: versionTag(key, version, body[...]), body)
+    }
+
+    func open(version key: String, _ version: UInt32, _ stored: [UInt8]) throws -> [UInt8] {
+        let (tag, body) = try Self.split(stored, what: "key version row")
+        guard constantTimeEquals(tag, versionTag(key, version, body)) else {
+            throw KeyStoreError(.integrityFailure, detail: "key version row failed authentication")
+        }
+        return Array(body)
+    }
+
+    // MARK: Framing
+
+    /// Whether `stored` has the authenticated framing. A store written before row tags holds bare
+    /// JSON, which starts with `{`; only the store row is ever read in that form (to refuse or
+    /// upgrade it).
+    static func isFramed(_ stored: [UInt8]) -> Bool { stored.first == framing }
+
+    /// The body of a framed row *without* checking its tag: only for the store row before the
+    /// root key (and so the row key) is available. Everything read this way is checked once
+    /// the row key is unsealed (``KeyStore`` attach).
+    static func unverifiedBody(_ stored: [UInt8], what: String) throws -> [UInt8] {
+        Array(try split(stored, what: what).body)
+    }
+
+    private static func frame(tag: [UInt8], _ body: [UInt8]) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(1 + tagByteCount + body.count)
+        out.append(framing)
+        out += tag
+        out += body
+        return out
+    }
+
+    private static func split(_ stored: [UInt8], what: String) throws -> (tag: ArraySlice<UInt8>, body: ArraySlice<UInt8>) {
+        guard stored.count > 1 + tagByteCount, stored[0] == framing else {
+            throw KeyStoreError(.integrityFailure, detail: "\(what) failed authentication")
+        }
+        return (stored[1..<(1 + tagByteCount)], stored[(1 + tagByteCount)...])
+    }
+
+    private func recordTag(_ kind: RecordKind, _ id: String, _ body: ArraySlice<UInt8>) -> [UInt8] {
+        var mac = HMAC<SHA256>(key: key)
+        mac.update(data: Array("coffer-store/v1/record".utf8) + [0])
+        Self.update(&mac, lengthPrefixed: Array(kind.rawValue.utf8))
+        Self.update(&mac, lengthPrefixed: Array(id.utf8))
+        mac.update(data: body)
+        return Array(mac.finalize())
+    }
+
+    private func versionTag(_ key: String, _ version: UInt32, _ body: ArraySlice<UInt8>) -> [UInt8] {
+        var mac = HMAC<SHA256>(key: self.key)
+        mac.update(data: Array("coffer-store/v1/version".utf8) + [0])
+        Self.update(&mac, lengthPrefixed: Array(key.utf8))
+        mac.update(data: Self.bigEndian(version))
+        mac.update(data: body)
+        return Array(mac.finalize())
+    }
+
+    private static func update(_ mac: inout HMAC<SHA256>, lengthPrefixed field: [UInt8]) {
+        mac.update(data: bigEndian(UInt32(field.count)))
+        mac.update(data: field)
+    }
+
+    private static func bigEndian(_ value: UInt32) -> [UInt8] {
+        [UInt8(value >> 24), UInt8((value >> 16) & 0xFF), UInt8((value >> 8) & 0xFF), UInt8(value & 0xFF)]
+    }
+}

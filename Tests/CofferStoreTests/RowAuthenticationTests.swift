@@ -1,0 +1,259 @@
+import Foundation
+import Crypto
+import CofferCrypto
+@testable import CofferStore
+import Testing
+
+/// Someone who can write to the database but does not hold the root key: every row they add,
+/// edit or move is refused, on every backend; and a store from before rows were tagged is
+/// upgraded only when asked, all at once.
+@Suite("Row authentication")
+struct RowAuthenticationTests {
+    static let backends = StoreBackendKind.selected
+
+    func open(_ database: TestDatabase, _ root: any RootKey, upgrade: Bool = false) async throws -> KeyStore {
+        var configuration = testConfiguration(ttl: .zero)
+        configuration.upgradeUnauthenticatedRows = upgrade
+        return try await KeyStore.open(backend: try await database.open(), root: .key(root), configuration: configuration)
+    }
+
+    /// A store with one of every kind of row: keys and versions in several states, a policy, an
+    /// API key bound to it, the import wrapping key.
+    func populate(_ store: KeyStore) async throws -> (apiKey: String, identity: CofferStore.Identity, material: KeyMaterial) {
+        try await store.createKey(name("orders"), type: .aes256GCM, options: KeyCreationOptions(flags: KeyFlags(exportable: false, deletionProtected: true)))
+        try await store.rotateKey(name("orders"))
+        try await store.setVersionState(name("orders"), version: .first, to: .disabled)
+        try await store.createKey(name("signing"), type: .ed25519)
+        try await store.putPolicy(try Policy(name: "reader", statements: [try PolicyStatement(effect: .allow, operations: ["decrypt"], keys: ["orders"])]))
+        try await store.putPolicy(try Policy(name: "admin", statements: [try PolicyStatement(effect: .allow, operations: ["*"], keys: ["*"])]))
+        let (identity, apiKey) = try await store.createAPIKey(policy: "reader")
+        _ = try await store.importWrappingRecipient()
+        return (apiKey, identity, try await store.primaryVersion(of: name("orders")).material)
+    }
+
+    /// Every raw row, as the database holds it.
+    func rawRows(_ backend: any KeyStoreBackend) async throws -> (records: [(RecordKind, StoredRow)], versions: [StoredVersionRow]) {
+        try await backend.transaction { tx in
+            var records: [(RecordKind, StoredRow)] = []
+            for kind in RecordKind.allCases {
+                records += try await tx.records(kind, prefix: "", after: nil, limit: 1000).map { (kind, $0) }
+            }
+            return (records, try await tx.allVersions(after: nil, limit: 1000))
+        }
+    }
+
+    /// Rewrites a body's JSON text, keeping whatever framing (tag) it had: what an attacker who
+    /// edits a column in place does.
+    func edit(_ stored: [UInt8], _ from: String, _ to: String) -> [UInt8] {
+        let split = RowAuthenticator.isFramed(stored) ? 1 + RowAuthenticator.tagByteCount : 0
+        let text = String(decoding: stored[split...], as: UTF8.self)
+        #expect(text.contains(from), "\(from) not in \(text)")
+        return Array(stored[..<split]) + Array(text.replacingOccurrences(of: from, with: to).utf8)
+    }
+
+    /// The bytes docs/FORMAT.md ("Authenticated rows") specifies, computed here from the spec.
+    @Test func tagsAreTheSpecifiedHMACOverPositionAndBody() throws {
+        let key = KeyMaterial([UInt8](repeating: 0x42, count: 32))
+        let rows = RowAuthenticator(key: key)
+        let body = Array("{\"v\":1}".utf8)
+        func hmac(_ parts: [UInt8]...) -> [UInt8] {
+            Array(HMAC<SHA256>.authenticationCode(for: parts.flatMap { $0 }, using: SymmetricKey(data: [UInt8](repeating: 0x42, count: 32))))
+        }
+        let recordTag = hmac(Array("coffer-store/v1/record".utf8), [0], [0, 0, 0, 6], Array("policy".utf8), [0, 0, 0, 6], Array("reader".utf8), body)
+        #expect(rows.seal(.policy, "reader", body) == [0x01] + recordTag + body)
+        let versionTag = hmac(Array("coffer-store/v1/version".utf8), [0], [0, 0, 0, 6], Array("orders".utf8), [0, 0, 1, 2], body)
+        #expect(rows.seal(version: "orders", 258, body) == [0x01] + versionTag + body)
+        #expect(try rows.open(version: "orders", 258, [0x01] + versionTag + body) == body)
+        // The same body and tag anywhere else, or with one bit of the tag changed, does not open.
+        #expect(throws: KeyStoreError(.integrityFailure)) { try rows.open(version: "orders", 259, [0x01] + versionTag + body) }
+        #expect(throws: KeyStoreError(.integrityFailure)) { try rows.open(.policy, "writer", [0x01] + recordTag + body) }
+        #expect(throws: KeyStoreError(.integrityFailure)) { try rows.open(.identity, "reader", [0x01] + recordTag + body) }
+        var flipped = [0x01] + recordTag + body
+        flipped[5] ^= 0x80
+        #expect(throws: KeyStoreError(.integrityFailure)) { try rows.open(.policy, "reader", flipped) }
+        #expect(throws: KeyStoreError(.integrityFailure)) { try rows.open(.policy, "reader", body) }
+        #expect(throws: KeyStoreError(.integrityFailure)) { try rows.open(.policy, "reader", [0x01] + recordTag) }
+    }
+
+    @Test(arguments: backends)
+    func everyRowIsTaggedAndEditsAdditionsAndMovesAreRefused(_ kind: StoreBackendKind) async throws {
+        let database = try await kind.makeDatabase()
+        let root = try newRootKey()
+        let store = try await open(database, root)
+        let (apiKey, identity, _) = try await populate(store)
+        let backend = try await database.open()
+
+        // Every row carries a tag: records of every kind (the store row too) and every version.
+        let (records, versions) = try await rawRows(backend)
+        #expect(Set(records.map(\.0.rawValue)) == Set(RecordKind.allCases.map(\.rawValue)))
+        #expect(versions.count == 3)
+        for (_, row) in records { #expect(RowAuthenticator.isFramed(row.body), "\(row.id)") }
+        for row in versions { #expect(RowAuthenticator.isFramed(row.body), "\(row.key) v\(row.version)") }
+
+        // Re-enabling a disabled version in place.
+        try await backend.transaction { tx in
+            try await tx.updateVersion("orders", 1, edit(try await tx.version("orders", 1)!, "\"disabled\"", "\"active\""))
+        }
+        await #expect(throws: KeyStoreError(.integrityFailure)) { try await store.decryptionVersion(of: name("orders"), .first) }
+        // Clearing deletion protection: the key row no longer reads at all, so nothing uses it.
+        try await backend.transaction { tx in
+            try await tx.updateRecord(.key, "orders", edit(try await tx.record(.key, "orders", forUpdate: true)!, "\"deletionProtected\":true", "\"deletionProtected\":false"))
+        }
+        await #expect(throws: KeyStoreError(.integrityFailure)) { try await store.deleteKey(name("orders")) }
+        await #expect(throws: KeyStoreError(.integrityFailure)) { try await store.primaryVersion(of: name("orders")) }
+
+        // Widening a policy, and moving one valid row over another (the admin policy's row under
+        // the reader's name): each tag is bound to its position.
+        let adminPolicy = try await backend.transaction { tx in try await tx.record(.policy, "admin", forUpdate: false)! }
+        try await backend.transaction { tx in try await tx.updateRecord(.policy, "reader", adminPolicy) }
+        await #expect(throws: KeyStoreError(.integrityFailure)) { try await store.policy(named: "reader") }
+
+        // The attack THREAT_MODEL.md named: an identity row for an API key the attacker made,
+        // bound to the admin policy — bare JSON, and copied with a real identity's tag.
+        let (secret, forgedText) = APIKeySecret.generate()
+        let forged = CofferStore.Identity(
+            id: secret.identityID, kind: .apiKey, policy: "admin", createdAt: Date(), disabled: false,
+            secretHash: try APIKeyHash.make(secret, parameters: .scrypt(logN: 10, r: 8, p: 1)))
+        let forgedBody = try StoredDocument.encode(KeyStore.document(forged))
+        let realTag = try await backend.transaction { tx in try await tx.record(.identity, identity.id, forUpdate: false)! }.prefix(1 + RowAuthenticator.tagByteCount)
+        for body in [forgedBody, Array(realTag) + forgedBody] {
+            try await backend.transaction { tx in
+                if try await !tx.insertRecord(.identity, forged.id, body) { try await tx.updateRecord(.identity, forged.id, body) }
+            }
+            // One answer for every authentication failure, as for a wrong key.
+            await #expect(throws: KeyStoreError(.unauthenticated)) { try await store.authenticate(apiKey: forgedText) }
+            await #expect(throws: KeyStoreError(.integrityFailure)) { try await store.listIdentities() }
+        }
+        // The real identity still authenticates; its own row was not touched.
+        #expect(try await store.authenticate(apiKey: apiKey).id == identity.id)
+
+        // A version row moved to another version number of the same key.
+        try await backend.transaction { tx in try await tx.updateVersion("orders", 1, try await tx.version("orders", 2)!) }
+        await #expect(throws: KeyStoreError(.integrityFailure)) { try await store.decryptionVersion(of: name("orders"), .first) }
+        try await store.close()
+    }
+
+    @Test(arguments: backends)
+    func theStoreRowIsCheckedAtOpenAndCannotBeDowngraded(_ kind: StoreBackendKind) async throws {
+        let database = try await kind.makeDatabase()
+        let root = try newRootKey()
+        let store = try await open(database, root)
+        _ = try await populate(store)
+        try await store.close()
+        let backend = try await database.open()
+        let original = try await backend.transaction { tx in try await tx.record(.meta, "store", forUpdate: false)! }
+
+        // An edited store row (its root-key kind) does not open, even with the right root key.
+        try await backend.transaction { tx in try await tx.updateRecord(.meta, "store", edit(original, "\"key-file\"", "\"pkcs11\"")) }
+        await #expect(throws: KeyStoreError(.integrityFailure)) { try await open(database, root) }
+
+        // The store row put back in its untagged form (as a copy from before the upgrade would
+        // be): the store refuses to open instead of trusting untagged rows, and says what to do.
+        let body = try RowAuthenticator.unverifiedBody(original, what: "store row")
+        var legacy = try StoredDocument.decode(StoreMetaDocument.self, body, what: "store")
+        legacy.v = 1
+        legacy.rowKey = nil
+        let legacyBody = try StoredDocument.encode(legacy)
+        try await backend.transaction { tx in try await tx.updateRecord(.meta, "store", legacyBody) }
+        let error = await #expect(throws: KeyStoreError(.upgradeRequired)) { try await open(database, root) }
+        #expect(error?.description.contains("upgrade-store") == true)
+
+        // An untagged store row claiming the tagged form's version is malformed, not legacy.
+        var noKey = legacy
+        noKey.v = 2
+        let noKeyBody = try StoredDocument.encode(noKey)
+        try await backend.transaction { tx in try await tx.updateRecord(.meta, "store", noKeyBody) }
+        await #expect(throws: KeyStoreError(.integrityFailure)) { try await open(database, root) }
+
+        try await backend.transaction { tx in try await tx.updateRecord(.meta, "store", original) }
+        let reopened = try await open(database, root)
+        #expect(try await reopened.describeKey(name("signing")).type == .ed25519)
+        try await reopened.close()
+    }
+
+    /// Turns a store into what a Coffer from before row tags wrote: bare JSON bodies and a
+    /// `"v": 1` store row without a row key.
+    func stripTags(_ backend: any KeyStoreBackend) async throws {
+        let (records, versions) = try await rawRows(backend)
+        try await backend.transaction { tx in
+            for (kind, row) in records {
+                var body = try RowAuthenticator.unverifiedBody(row.body, what: "row")
+                if kind == .meta && row.id == "store" {
+                    var meta = try StoredDocument.decode(StoreMetaDocument.self, body, what: "store")
+                    meta.v = 1
+                    meta.rowKey = nil
+                    body = try StoredDocument.encode(meta)
+                }
+                try await tx.updateRecord(kind, row.id, body)
+            }
+            for row in versions {
+                try await tx.updateVersion(row.key, row.version, try RowAuthenticator.unverifiedBody(row.body, what: "row"))
+            }
+        }
+    }
+
+    @Test(arguments: backends)
+    func anOlderStoreIsUpgradedOnlyWhenAskedAndAllAtOnce(_ kind: StoreBackendKind) async throws {
+        let database = try await kind.makeDatabase()
+        let root = try newRootKey()
+        let store = try await open(database, root)
+        let (apiKey, identity, material) = try await populate(store)
+        let recipient = try await store.importWrappingRecipient()
+        let storeID = store.storeID
+        try await store.close()
+        let backend = try await database.open()
+        try await stripTags(backend)
+
+        await #expect(throws: KeyStoreError(.upgradeRequired)) { try await open(database, root) }
+        // A row Coffer could not have written stops the upgrade, and the upgrade changes nothing.
+        try await backend.transaction { tx in _ = try await tx.insertRecord(.policy, "junk", Array("{\"v\":1}".utf8)) }
+        await #expect(throws: KeyStoreError(.integrityFailure)) { try await open(database, root, upgrade: true) }
+        for (_, row) in try await rawRows(backend).records { #expect(!RowAuthenticator.isFramed(row.body), "\(row.id)") }
+        try await backend.transaction { tx in try await tx.deleteRecord(.policy, "junk") }
+        // The wrong root key upgrades nothing either.
+        await #expect(throws: KeyStoreError(.rootKeyMismatch)) { try await open(database, try newRootKey(), upgrade: true) }
+
+        let upgraded = try await open(database, root, upgrade: true)
+        #expect(upgraded.storeID == storeID)
+        let (records, versions) = try await rawRows(backend)
+        for (_, row) in records { #expect(RowAuthenticator.isFramed(row.body), "\(row.id)") }
+        for row in versions { #expect(RowAuthenticator.isFramed(row.body), "\(row.key) v\(row.version)") }
+        try await upgraded.close()
+
+        // Afterwards it opens as any store does, with everything it held.
+        let reopened = try await open(database, root)
+        #expect(try await reopened.primaryVersion(of: name("orders")).material == material)
+        await #expect(throws: KeyStoreError(.versionUnavailable)) { try await reopened.decryptionVersion(of: name("orders"), .first) }
+        #expect(try await reopened.authenticate(apiKey: apiKey).id == identity.id)
+        #expect(try await reopened.policy(named: "reader").statements.first?.keys == ["orders"])
+        #expect(try await reopened.importWrappingRecipient() == recipient)
+        await #expect(throws: KeyStoreError(.deletionProtected)) { try await reopened.deleteKey(name("orders")) }
+        try await reopened.close()
+    }
+
+    @Test(arguments: [StoreBackendKind.memory])
+    func aPassphraseStoreSaysUpgradeNotWrongPassphrase(_ kind: StoreBackendKind) async throws {
+        let database = try await kind.makeDatabase()
+        let passphrase = try Passphrase("correct horse battery staple")
+        let store = try await KeyStore.open(backend: try await database.open(), root: .passphrase, configuration: testConfiguration())
+        try await store.unseal(passphrase: passphrase)
+        try await store.createKey(name("k"), type: .aes256GCM)
+        try await store.close()
+        try await stripTags(try await database.open())
+
+        let sealed = try await KeyStore.open(backend: try await database.open(), root: .passphrase, configuration: testConfiguration())
+        #expect(sealed.isSealed && sealed.storeID != nil)
+        // Operations while sealed need the row key, which comes with the unseal.
+        await #expect(throws: KeyStoreError(.sealed)) { try await sealed.describeKey(name("k")) }
+        await #expect(throws: KeyStoreError(.unsealFailed)) { try await sealed.unseal(passphrase: try Passphrase("wrong")) }
+        await #expect(throws: KeyStoreError(.upgradeRequired)) { try await sealed.unseal(passphrase: passphrase) }
+        #expect(sealed.isSealed)
+
+        var configuration = testConfiguration()
+        configuration.upgradeUnauthenticatedRows = true
+        let upgrading = try await KeyStore.open(backend: try await database.open(), root: .passphrase, configuration: configuration)
+        try await upgrading.unseal(passphrase: passphrase)
+        #expect(try await upgrading.describeKey(name("k")).type == .aes256GCM)
+        try await upgrading.close()
+    }
+}
