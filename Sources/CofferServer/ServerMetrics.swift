@@ -18,6 +18,7 @@ public final class ServerMetrics: Sendable {
     let cacheHits: Metrics.Gauge
     let cacheMisses: Metrics.Gauge
     let certificateDays: Metrics.Gauge
+    let integrityFailures: Metrics.Gauge
     /// Metric handles by label set, made once: creating a swift-metrics handle looks it up in
     /// the registry under a lock, which is not free on every request.
     private let handles = Lock()
@@ -37,6 +38,7 @@ public final class ServerMetrics: Sendable {
         cacheHits = Metrics.Gauge(label: "coffer_key_cache_hits", factory: factory)
         cacheMisses = Metrics.Gauge(label: "coffer_key_cache_misses", factory: factory)
         certificateDays = Metrics.Gauge(label: "coffer_tls_certificate_days_to_expiry", factory: factory)
+        integrityFailures = Metrics.Gauge(label: "coffer_store_integrity_failures", factory: factory)
     }
 
     func record(operation: String, status: Int, duration: Duration) {
@@ -64,6 +66,7 @@ public final class ServerMetrics: Sendable {
         let statistics = store.cacheStatistics
         cacheHits.record(Double(statistics.hits))
         cacheMisses.record(Double(statistics.misses))
+        integrityFailures.record(Double(store.integrityFailures))
         // The pair actually served (after any reload), not whatever the file holds right now.
         if let days = certificates?.daysToExpiry { certificateDays.record(days) }
         return registry.emitToBuffer()

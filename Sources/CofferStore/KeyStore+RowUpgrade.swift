@@ -13,10 +13,10 @@ extension KeyStore {
     /// written. It cannot tell a row a database writer added in Coffer's own format from a real
     /// one, which is why it runs only when asked (``KeyStoreConfiguration/upgradeUnauthenticatedRows``).
     static func authenticateRows(
-        _ tx: any KeyStoreTransaction, meta: StoreMetaDocument, rootKey: any RootKey, storeID: StoreID
+        _ tx: any KeyStoreTransaction, meta: StoreMetaDocument, rootKey: any RootKey, storeID: StoreID, failures: IntegrityFailureCounter
     ) async throws -> (StoreMetaDocument, RowAuthenticator) {
         let rowKey = RowAuthenticator.generateKey()
-        let rows = RowAuthenticator(key: rowKey)
+        let rows = RowAuthenticator(key: rowKey, failures: failures)
         for kind in RecordKind.allCases {
             var after: String?
             while true {

@@ -16,6 +16,7 @@ public final class KeyStore: Sendable {
     let configuration: KeyStoreConfiguration
     let cache: KeyCache
     private let state: LockedState
+    let rowFailures = IntegrityFailureCounter()
 
     final class LockedState: @unchecked Sendable {
         let lock = Lock()
@@ -78,6 +79,10 @@ public final class KeyStore: Sendable {
         get { state.lock.withLock { state.importWrappingIdentity } }
         set { state.lock.withLock { state.importWrappingIdentity = newValue } }
     }
+
+    /// Rows that failed their authentication check since open (edited, added or moved behind
+    /// Coffer's back), for metrics: any value above zero deserves an alert.
+    public var integrityFailures: UInt64 { rowFailures.value }
 
     /// Cache hits and misses since open, for metrics.
     public var cacheStatistics: (hits: UInt64, misses: UInt64) { cache.statistics }
@@ -189,7 +194,7 @@ public final class KeyStore: Sendable {
     /// and unseals the row key, then checks the store row's own tag with it.
     private func attach(_ rootKey: any RootKey, kdf: PassphraseKDFDocument? = nil) async throws {
         let upgrade = configuration.upgradeUnauthenticatedRows
-        let (meta, rows): (StoreMetaDocument, RowAuthenticator) = try await retryingConflicts { [backend] in
+        let (meta, rows): (StoreMetaDocument, RowAuthenticator) = try await retryingConflicts { [backend, rowFailures] in
             try await backend.transaction { tx in
                 if let existing = try await tx.record(.meta, "store", forUpdate: upgrade) {
                     let meta = try Self.decodeStoredMeta(existing)
@@ -197,9 +202,9 @@ public final class KeyStore: Sendable {
                     try Self.verify(rootKey, against: meta, storeID: storeID)
                     guard meta.rowKey != nil else {
                         guard upgrade else { throw KeyStoreError(.upgradeRequired) }
-                        return try await Self.authenticateRows(tx, meta: meta, rootKey: rootKey, storeID: storeID)
+                        return try await Self.authenticateRows(tx, meta: meta, rootKey: rootKey, storeID: storeID, failures: rowFailures)
                     }
-                    let rows = RowAuthenticator(key: try Self.unsealRowKey(meta, with: rootKey, storeID: storeID))
+                    let rows = RowAuthenticator(key: try Self.unsealRowKey(meta, with: rootKey, storeID: storeID), failures: rowFailures)
                     _ = try rows.open(.meta, "store", existing)
                     return (meta, rows)
                 }
@@ -210,7 +215,7 @@ public final class KeyStore: Sendable {
                 let meta = StoreMetaDocument(
                     v: 2, storeID: storeID.hex, rootKind: Self.rootKind(rootKey), rootKeyID: rootKey.id.hex, kdf: kdf,
                     check: Base64URL.encode(check.bytes), rowKey: Base64URL.encode(sealedRowKey.bytes))
-                let rows = RowAuthenticator(key: rowKey)
+                let rows = RowAuthenticator(key: rowKey, failures: rowFailures)
                 // Another node initialising at the same moment wins the insert; this transaction
                 // then retries and reads what that node wrote.
                 guard try await tx.insertRecord(.meta, "store", rows.seal(.meta, "store", try StoredDocument.encode(meta))) else {

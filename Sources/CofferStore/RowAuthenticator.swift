@@ -1,5 +1,6 @@
 import Crypto
 import CofferCrypto
+import Synchronization
 
 /// Tags every row the store writes and checks the tag on every read (docs/FORMAT.md,
 /// "Authenticated rows"), so that someone who can write to the database but does not hold the
@@ -25,9 +26,14 @@ struct RowAuthenticator: Sendable {
     static let tagByteCount = 32
 
     private let key: SymmetricKey
+    /// Counts every row that failed its check (``KeyStore/integrityFailures``): a failure means
+    /// someone wrote to the database behind Coffer's back, and some are answered quietly (an
+    /// identity row reads as a failed authentication), so operators need a number to alert on.
+    let failures: IntegrityFailureCounter
 
-    init(key: KeyMaterial) {
+    init(key: KeyMaterial, failures: IntegrityFailureCounter = IntegrityFailureCounter()) {
         self.key = key.storage
+        self.failures = failures
     }
 
     /// A new random row key.
@@ -44,8 +50,8 @@ struct RowAuthenticator: Sendable {
     /// - Throws: ``KeyStoreError/Code/integrityFailure`` for a row without a valid tag for this
     ///   position — one error whatever the reason.
     func open(_ kind: RecordKind, _ id: String, _ stored: [UInt8]) throws -> [UInt8] {
-        let (tag, body) = try Self.split(stored, what: "\(kind) row")
-        guard constantTimeEquals(tag, recordTag(kind, id, body)) else {
+        guard let (tag, body) = try? Self.split(stored), constantTimeEquals(tag, recordTag(kind, id, body)) else {
+            failures.increment()
             throw KeyStoreError(.integrityFailure, detail: "\(kind) row failed authentication")
         }
         return Array(body)
@@ -58,8 +64,8 @@ struct RowAuthenticator: Sendable {
     }
 
     func open(version key: String, _ version: UInt32, _ stored: [UInt8]) throws -> [UInt8] {
-        let (tag, body) = try Self.split(stored, what: "key version row")
-        guard constantTimeEquals(tag, versionTag(key, version, body)) else {
+        guard let (tag, body) = try? Self.split(stored), constantTimeEquals(tag, versionTag(key, version, body)) else {
+            failures.increment()
             throw KeyStoreError(.integrityFailure, detail: "key version row failed authentication")
         }
         return Array(body)
@@ -76,7 +82,8 @@ struct RowAuthenticator: Sendable {
     /// root key (and so the row key) is available. Everything read this way is checked once
     /// the row key is unsealed (``KeyStore`` attach).
     static func unverifiedBody(_ stored: [UInt8], what: String) throws -> [UInt8] {
-        Array(try split(stored, what: what).body)
+        guard let (_, body) = try? split(stored) else { throw KeyStoreError(.integrityFailure, detail: "\(what) is malformed") }
+        return Array(body)
     }
 
     private static func frame(tag: [UInt8], _ body: [UInt8]) -> [UInt8] {
@@ -88,10 +95,10 @@ struct RowAuthenticator: Sendable {
         return out
     }
 
-    private static func split(_ stored: [UInt8], what: String) throws -> (tag: ArraySlice<UInt8>, body: ArraySlice<UInt8>) {
-        guard stored.count > 1 + tagByteCount, stored[0] == framing else {
-            throw KeyStoreError(.integrityFailure, detail: "\(what) failed authentication")
-        }
+    private struct Unframed: Error {}
+
+    private static func split(_ stored: [UInt8]) throws(Unframed) -> (tag: ArraySlice<UInt8>, body: ArraySlice<UInt8>) {
+        guard stored.count > 1 + tagByteCount, stored[0] == framing else { throw Unframed() }
         return (stored[1..<(1 + tagByteCount)], stored[(1 + tagByteCount)...])
     }
 
@@ -121,4 +128,11 @@ struct RowAuthenticator: Sendable {
     private static func bigEndian(_ value: UInt32) -> [UInt8] {
         [UInt8(value >> 24), UInt8((value >> 16) & 0xFF), UInt8((value >> 8) & 0xFF), UInt8(value & 0xFF)]
     }
+}
+
+/// How many rows failed their check since the store opened.
+final class IntegrityFailureCounter: Sendable {
+    private let count = Atomic<UInt64>(0)
+    func increment() { count.add(1, ordering: .relaxed) }
+    var value: UInt64 { count.load(ordering: .relaxed) }
 }

@@ -292,6 +292,7 @@ struct MetricsTests {
             #expect(text.contains(#"coffer_requests_total{operation="encrypt",status="4xx"} 1"#))
             #expect(text.contains("coffer_request_duration_seconds_bucket"))
             #expect(text.contains("coffer_key_cache_hits"))
+            #expect(text.contains("coffer_store_integrity_failures 0"))
             #expect(!text.contains("secret-project-x") && !text.contains(adminKey))
             // A policy without `metrics` may not read them.
             try await client.call(.put, "/v1/policies/enc", json: #"{"statements":[{"effect":"allow","operations":["encrypt"],"keys":["*"]}]}"#)

@@ -90,11 +90,13 @@ struct RowAuthenticationTests {
         for (_, row) in records { #expect(RowAuthenticator.isFramed(row.body), "\(row.id)") }
         for row in versions { #expect(RowAuthenticator.isFramed(row.body), "\(row.key) v\(row.version)") }
 
+        #expect(store.integrityFailures == 0)
         // Re-enabling a disabled version in place.
         try await backend.transaction { tx in
             try await tx.updateVersion("orders", 1, edit(try await tx.version("orders", 1)!, "\"disabled\"", "\"active\""))
         }
         await #expect(throws: KeyStoreError(.integrityFailure)) { try await store.decryptionVersion(of: name("orders"), .first) }
+        #expect(store.integrityFailures == 1)
         // Clearing deletion protection: the key row no longer reads at all, so nothing uses it.
         try await backend.transaction { tx in
             try await tx.updateRecord(.key, "orders", edit(try await tx.record(.key, "orders", forUpdate: true)!, "\"deletionProtected\":true", "\"deletionProtected\":false"))
@@ -120,8 +122,11 @@ struct RowAuthenticationTests {
             try await backend.transaction { tx in
                 if try await !tx.insertRecord(.identity, forged.id, body) { try await tx.updateRecord(.identity, forged.id, body) }
             }
-            // One answer for every authentication failure, as for a wrong key.
+            // One answer for every authentication failure, as for a wrong key — but counted,
+            // so the quiet answer still reaches an operator's alert.
+            let before = store.integrityFailures
             await #expect(throws: KeyStoreError(.unauthenticated)) { try await store.authenticate(apiKey: forgedText) }
+            #expect(store.integrityFailures == before + 1)
             await #expect(throws: KeyStoreError(.integrityFailure)) { try await store.listIdentities() }
         }
         // The real identity still authenticates; its own row was not touched.
