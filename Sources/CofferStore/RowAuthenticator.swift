@@ -50,11 +50,7 @@ struct RowAuthenticator: Sendable {
     /// - Throws: ``KeyStoreError/Code/integrityFailure`` for a row without a valid tag for this
     ///   position — one error whatever the reason.
     func open(_ kind: RecordKind, _ id: String, _ stored: [UInt8]) throws -> [UInt8] {
-        guard let (tag, body) = try? Self.split(stored), constantTimeEquals(tag, recordTag(kind, id, body)) else {
-            failures.increment()
-            throw KeyStoreError(.integrityFailure, detail: "\(kind) row failed authentication")
-        }
-        return Array(body)
+        try open(stored, what: "\(kind) row") { recordTag(kind, id, $0) }
     }
 
     // MARK: Versions
@@ -64,9 +60,15 @@ struct RowAuthenticator: Sendable {
     }
 
     func open(version key: String, _ version: UInt32, _ stored: [UInt8]) throws -> [UInt8] {
-        guard let (tag, body) = try? Self.split(stored), constantTimeEquals(tag, versionTag(key, version, body)) else {
+        try open(stored, what: "key version row") { versionTag(key, version, $0) }
+    }
+
+    /// The body of `stored` if its tag is `expectedTag(body)`; the one integrity failure (counted)
+    /// otherwise, whether the framing or the tag is wrong.
+    private func open(_ stored: [UInt8], what: String, expectedTag: (ArraySlice<UInt8>) -> [UInt8]) throws -> [UInt8] {
+        guard let (tag, body) = try? Self.split(stored), constantTimeEquals(tag, expectedTag(body)) else {
             failures.increment()
-            throw KeyStoreError(.integrityFailure, detail: "key version row failed authentication")
+            throw KeyStoreError(.integrityFailure, detail: "\(what) failed authentication")
         }
         return Array(body)
     }
