@@ -9,6 +9,8 @@ internal import Glibc
 /// `CKR_GENERAL_ERROR` (its file object store re-reads objects while one is being written;
 /// SoftHSMv2 issue #573). Coffer creates a root key once per store, so holding every other call
 /// off for that moment costs nothing, and the shared side is one uncontended read lock per call.
+/// It guards one process only: another process on the same SoftHSM2 token (a second node, an
+/// admin command) can still meet the bug while a key is generated.
 final class TokenObjectGate: @unchecked Sendable {
     // @unchecked: the rwlock is the synchronization; it is allocated once and never freed
     // (the gate lives for the process).
@@ -24,7 +26,9 @@ final class TokenObjectGate: @unchecked Sendable {
 
     /// Runs `body` alongside other calls, but not alongside an object creation.
     func sharing<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
-        pthread_rwlock_rdlock(lock)
+        // A failure here (EDEADLK: this thread holds the exclusive side) is a bug; carrying on
+        // would run `body` unguarded and then release the writer's lock.
+        precondition(pthread_rwlock_rdlock(lock) == 0, "TokenObjectGate: shared lock taken inside an exclusive section")
         defer { pthread_rwlock_unlock(lock) }
         return try body()
     }
@@ -32,7 +36,7 @@ final class TokenObjectGate: @unchecked Sendable {
     /// Runs `body` (an object creation) with no other call in flight. Not reentrant: `body` must
     /// not call anything that takes the shared side.
     func exclusively<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
-        pthread_rwlock_wrlock(lock)
+        precondition(pthread_rwlock_wrlock(lock) == 0, "TokenObjectGate: exclusive lock taken twice on one thread")
         defer { pthread_rwlock_unlock(lock) }
         return try body()
     }

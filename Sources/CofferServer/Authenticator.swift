@@ -210,8 +210,15 @@ final class Authorizer: @unchecked Sendable {
             lock.withLock { policies[identity.policy] = (loaded, now.addingTimeInterval(Self.policyTTL)) }
             policy = loaded
         }
+        // A key that does not exist (yet) has no labels; any other failure to read it — the
+        // store down, a row that fails its integrity check — is not "no labels", which would
+        // let a deny-by-label statement pass: it fails the request.
         var labels: Set<KeyLabel> = []
-        if let key, let record = try? await store.cachedKeyRecord(key) { labels = record.labels }
+        if let key {
+            do {
+                labels = try await store.cachedKeyRecord(key).labels
+            } catch let error as KeyStoreError where error.code == .keyNotFound {}
+        }
         guard policy.allows(operation, keyName: key?.rawValue, labels: labels) else { throw APIError.forbidden }
     }
 

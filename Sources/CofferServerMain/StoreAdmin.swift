@@ -91,9 +91,10 @@ enum StoreAdmin {
             commandName: "upgrade-store",
             abstract: "Authenticate every row of a store written before rows were tagged (once, with every node stopped).",
             discussion: """
-                Tags every row under a new row key sealed under the root key, in one transaction. It trusts the rows \
-                present now: run it right after upgrading Coffer. If a server that ran before refuses the store with \
-                store_upgrade_required, the store row was replaced by an old copy: investigate instead of running this.
+                Tags every row under a new row key sealed under the root key, in one transaction, then lists the \
+                identities and policies it trusted. It trusts the rows present now: run it right after upgrading \
+                Coffer. If a store that served with tags asks for store_upgrade_required, its store row was replaced \
+                by a copy from before its upgrade: restore from a backup instead of running this.
                 """)
 
         @OptionGroup var store: StoreOptions
@@ -104,9 +105,25 @@ enum StoreAdmin {
                 try await keyStore.close()
                 throw ValidationError("a passphrase store needs its passphrase: set root.passphraseFile (COFFER_ROOT_PASSPHRASE_FILE)")
             }
+            // What the upgrade trusted, for the operator to read: an identity or policy here that
+            // nobody made was added behind Coffer's back before the upgrade.
+            var identities: [Identity] = [], policies: [Policy] = []
+            while true {
+                let page = try await keyStore.listIdentities(after: identities.last?.id, limit: KeyStore.maximumPageSize)
+                identities += page
+                if page.count < KeyStore.maximumPageSize { break }
+            }
+            while true {
+                let page = try await keyStore.listPolicies(after: policies.last?.name, limit: KeyStore.maximumPageSize)
+                policies += page
+                if page.count < KeyStore.maximumPageSize { break }
+            }
             let total = try await keyStore.countVersions()
             try await keyStore.close()
             print("every row of the store is authenticated (\(total) key versions); start the server as before")
+            print("check that you know every identity and policy the upgrade trusted:")
+            for identity in identities { print("  identity \(identity.id) (policy \(identity.policy))") }
+            for policy in policies { print("  policy \(policy.name)") }
         }
     }
 

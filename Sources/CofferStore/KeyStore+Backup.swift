@@ -39,33 +39,38 @@ extension KeyStore {
     /// The largest backup ``restoreBackup(_:into:)`` reads (1 GiB).
     public static let maximumBackupByteCount = 1 << 30
 
-    /// A backup of every row, read in one transaction.
+    /// A backup of every row, read in one transaction. Rows are copied as stored, tags
+    /// included; when the store is unsealed each is checked first, so a store that was tampered
+    /// with fails here (`store_integrity_failure`) rather than after a restore.
     public func backup() async throws -> [UInt8] {
         guard let storeID else { throw KeyStoreError(.sealed) }
         let created = StoredDocument.seconds(now)
+        let authenticator = try? requireRows()
         return try await backend.transaction { tx in
             var out = try StoredDocument.encode(BackupHeader(storeID: storeID.hex, created: created)) + [0x0A]
             var records = 0, versions = 0
             for kind in RecordKind.allCases {
                 var after: String?
                 while true {
-                    let rows = try await tx.records(kind, prefix: "", after: after, limit: 1000)
-                    for row in rows {
+                    let page = try await tx.records(kind, prefix: "", after: after, limit: 1000)
+                    for row in page {
+                        _ = try authenticator.map { try $0.open(kind, row.id, row.body) }
                         out += try StoredDocument.encode(BackupLine(t: "record", kind: kind.rawValue, id: row.id, body: Base64URL.encode(row.body))) + [0x0A]
                     }
-                    records += rows.count
-                    guard rows.count == 1000 else { break }
-                    after = rows.last?.id
+                    records += page.count
+                    guard page.count == 1000 else { break }
+                    after = page.last?.id
                 }
             }
             var cursor: (key: String, version: UInt32)?
             while true {
-                let rows = try await tx.allVersions(after: cursor, limit: 1000)
-                for row in rows {
+                let page = try await tx.allVersions(after: cursor, limit: 1000)
+                for row in page {
+                    _ = try authenticator.map { try $0.open(version: row.key, row.version, row.body) }
                     out += try StoredDocument.encode(BackupLine(t: "version", key: row.key, version: row.version, body: Base64URL.encode(row.body))) + [0x0A]
                 }
-                versions += rows.count
-                guard rows.count == 1000, let last = rows.last else { break }
+                versions += page.count
+                guard page.count == 1000, let last = page.last else { break }
                 cursor = (last.key, last.version)
             }
             let digest = Hex.encode(SHA256.hash(data: out))
@@ -129,3 +134,4 @@ extension KeyStore {
         }
     }
 }
+

@@ -83,22 +83,36 @@ extension KeyStore {
         if try await transaction({ tx in try await tx.record(.meta, Self.importWrappingRecord, forUpdate: false) }) != nil {
             _ = try await importWrappingIdentity(reload: true)
         }
-        // Last: the store's record of its root key, with a new check value and the row key
-        // re-sealed under the new root key (the row key itself stays: every row's tag is still
-        // good, and nodes holding it need nothing new).
+        // Last, in one transaction: a new row key, every row re-tagged under it (each checked
+        // under the old one first), and the store's record of its root key with a new check
+        // value and the new row key sealed under the new root key. A new row key, not the old
+        // one re-sealed: a rotation is what an operator does when the old root key may be out,
+        // and the old root key with any old copy of the store row opens the old row key — with
+        // it, rows could still be forged after the rotation. If this transaction fails nothing
+        // of it applies; running the rotation again redoes it (the batches above are done).
         let check = try newKey.seal(KeyMaterial(randomBytes(32)), context: .rootKeyCheck(storeID: storeID))
-        try await write { [self] tx in
-            guard let body = try await tx.record(.meta, "store", forUpdate: true) else { throw KeyStoreError(.integrityFailure, detail: "store row missing") }
-            var meta = try StoredDocument.decode(StoreMetaDocument.self, body, what: "store")
-            guard let oldKey = RootKeyID(hex: meta.rootKeyID) else { throw KeyStoreError(.integrityFailure, detail: "invalid store row") }
-            let rowKey = try Self.unsealRowKey(meta, with: try unsealingKey(id: oldKey), storeID: storeID)
-            meta.rootKind = Self.rootKind(newKey)
-            meta.rootKeyID = newKey.id.hex
-            meta.kdf = kdf
-            meta.check = Base64URL.encode(check.bytes)
-            meta.rowKey = Base64URL.encode(try newKey.seal(rowKey, context: .rowKey(storeID: storeID)).bytes)
-            try await tx.updateRecord(.meta, "store", try StoredDocument.encode(meta))
+        let oldRows = try requireRows()
+        let newRowKey = RowAuthenticator.generateKey()
+        let newRows = RowAuthenticator(key: newRowKey, failures: rowFailures)
+        let sealedRowKey = try newKey.seal(newRowKey, context: .rowKey(storeID: storeID))
+        try await retryingConflicts { [backend] in
+            try await backend.transaction { raw in
+                let reading = AuthenticatedTransaction(inner: raw, rows: oldRows)
+                let writing = AuthenticatedTransaction(inner: raw, rows: newRows)
+                guard let body = try await reading.record(.meta, "store", forUpdate: true) else {
+                    throw KeyStoreError(.integrityFailure, detail: "store row missing")
+                }
+                var meta = try StoredDocument.decode(StoreMetaDocument.self, body, what: "store")
+                try await Self.rewriteEveryRow(reading: reading, writing: writing)
+                meta.rootKind = Self.rootKind(newKey)
+                meta.rootKeyID = newKey.id.hex
+                meta.kdf = kdf
+                meta.check = Base64URL.encode(check.bytes)
+                meta.rowKey = Base64URL.encode(sealedRowKey.bytes)
+                try await writing.updateRecord(.meta, "store", try StoredDocument.encode(meta))
+            }
         }
+        adopt(rows: newRows)
         cache.evictAll()
     }
 

@@ -98,10 +98,12 @@ public final class KeyStore: Sendable {
                 throw KeyStoreError(.unsealFailed)
             }
             let rootKey = try Self.passphraseRootKey(passphrase, parameters: .scrypt(logN: kdf.logN, r: kdf.r, p: kdf.p), salt: salt)
-            do { try await attach(rootKey) } catch let error as KeyStoreError where error.code == .upgradeRequired {
-                // Reached only after the passphrase proved right: no oracle in saying so.
-                throw error
-            } catch { throw KeyStoreError(.unsealFailed) }
+            // A wrong passphrase is a root key that does not match: one answer for it. Anything
+            // else (a damaged or downgraded store row, an older store, the database down) comes
+            // from past that check or from elsewhere, and says nothing about the passphrase.
+            do { try await attach(rootKey) } catch let error as KeyStoreError where error.code == .rootKeyMismatch {
+                throw KeyStoreError(.unsealFailed)
+            }
         } else {
             let salt = randomBytes(16)
             try configuration.passphraseKDF.validateForNewData()
@@ -134,16 +136,6 @@ public final class KeyStore: Sendable {
             guard state.rootKey != nil else { throw KeyStoreError(.sealed) }
             guard let key = state.unsealingKeys[sealed.rootKeyID] else {
                 throw KeyStoreError(.integrityFailure, detail: "sealed under root key \(sealed.rootKeyID), which this node does not hold")
-            }
-            return key
-        }
-    }
-
-    /// A root key this node holds, by id (the store row names the one that sealed it).
-    func unsealingKey(id: RootKeyID) throws -> any RootKey {
-        try state.lock.withLock {
-            guard let key = state.unsealingKeys[id] else {
-                throw KeyStoreError(.integrityFailure, detail: "sealed under root key \(id), which this node does not hold")
             }
             return key
         }
@@ -208,6 +200,12 @@ public final class KeyStore: Sendable {
                     _ = try rows.open(.meta, "store", existing)
                     return (meta, rows)
                 }
+                // No store row: a new store — unless the database holds rows, whose store row was
+                // deleted. Making a new store over them would hand a fresh row key (and, for a
+                // passphrase store, a fresh admin key) to whoever deleted it.
+                guard try await Self.holdsNoRows(tx) else {
+                    throw KeyStoreError(.integrityFailure, detail: "the store row is missing from a database that holds rows; restore it from a backup")
+                }
                 let storeID = StoreID(bytes: randomBytes(16))!
                 let check = try rootKey.seal(KeyMaterial(randomBytes(32)), context: .rootKeyCheck(storeID: storeID))
                 let rowKey = RowAuthenticator.generateKey()
@@ -256,7 +254,14 @@ public final class KeyStore: Sendable {
         guard let checkBytes = Base64URL.decode(Substring(meta.check)), let check = try? SealedKeyMaterial(bytes: checkBytes) else {
             throw KeyStoreError(.integrityFailure, detail: "invalid store row")
         }
-        guard rootKey.id.hex == meta.rootKeyID, (try? rootKey.unseal(check, context: .rootKeyCheck(storeID: storeID))) != nil else {
+        let authenticatedRows = meta.rowKey != nil
+        guard rootKey.id.hex == meta.rootKeyID, (try? rootKey.unseal(check, context: .rootKeyCheck(storeID: storeID, authenticatedRows: authenticatedRows))) != nil else {
+            // An untagged store row whose check value opens as a tagged store's: someone stripped
+            // the tags and rewrote the row to have their own rows trusted by an upgrade.
+            if !authenticatedRows, rootKey.id.hex == meta.rootKeyID,
+                (try? rootKey.unseal(check, context: .rootKeyCheck(storeID: storeID, authenticatedRows: true))) != nil {
+                throw KeyStoreError(.integrityFailure, detail: "the store row was rewritten in the form of a store without row tags (a downgrade); do not upgrade it, restore the database from a backup")
+            }
             throw KeyStoreError(.rootKeyMismatch, detail: "the store was sealed under root key \(meta.rootKeyID) (\(meta.rootKind))")
         }
     }
@@ -275,13 +280,24 @@ public final class KeyStore: Sendable {
 
     var now: Date { configuration.clock() }
 
+    /// The current row authenticator, or ``KeyStoreError/Code/sealed``.
+    func requireRows() throws -> RowAuthenticator {
+        guard let rows = state.lock.withLock({ state.rows }) else { throw KeyStoreError(.sealed) }
+        return rows
+    }
+
+    /// Replaces the row authenticator (root-key rotation made a new row key).
+    func adopt(rows: RowAuthenticator) {
+        state.lock.withLock { state.rows = rows }
+    }
+
     /// Runs `body` in a backend transaction whose rows are tagged and checked
     /// (``AuthenticatedTransaction``): every read and write of the store goes through here or
     /// ``write(_:)``.
     ///
     /// - Throws: ``KeyStoreError/Code/sealed`` before the root key (and so the row key) is here.
     func transaction<R: Sendable>(_ body: @Sendable (any KeyStoreTransaction) async throws -> R) async throws -> R {
-        guard let rows = state.lock.withLock({ state.rows }) else { throw KeyStoreError(.sealed) }
+        let rows = try requireRows()
         return try await backend.transaction { tx in try await body(AuthenticatedTransaction(inner: tx, rows: rows)) }
     }
 
@@ -291,7 +307,7 @@ public final class KeyStore: Sendable {
         try await retryingConflicts { try await self.transaction(body) }
     }
 
-    private func retryingConflicts<R: Sendable>(_ attempt: () async throws -> R) async throws -> R {
+    func retryingConflicts<R: Sendable>(_ attempt: () async throws -> R) async throws -> R {
         var retries = 0
         while true {
             do {

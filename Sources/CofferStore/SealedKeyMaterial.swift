@@ -60,7 +60,7 @@ public struct RootKeyID: Hashable, Sendable, CustomStringConvertible {
 ///
 /// ```
 /// "coffer-store/v1/" || purpose || 0x00 || store id (16) || u16 len || key name
-///   || u32 version || u16 len || key type
+///   || u16 len || key type || u32 version
 /// ```
 /// so material moved to another key, version or store, or relabelled as another type, fails to
 /// unseal instead of being used.
@@ -72,8 +72,13 @@ public struct SealingContext: Sendable, Hashable {
     }
 
     /// The root-key check value: proves at open that the configured root key is this store's.
-    static func rootKeyCheck(storeID: StoreID) -> SealingContext {
-        SealingContext(purpose: "root-key-check", storeID: storeID, fields: [], version: 0, trailing: [])
+    ///
+    /// A store whose rows are authenticated seals it under its own purpose (`root-key-check-v2`),
+    /// so its store row cannot be passed off as one from before row tags: stripping the tags and
+    /// rewriting the store row as `"v": 1` leaves a check value that opens only as v2, which is
+    /// how a downgrade is told from a genuine older store (``KeyStore`` attach).
+    static func rootKeyCheck(storeID: StoreID, authenticatedRows: Bool = true) -> SealingContext {
+        SealingContext(purpose: authenticatedRows ? "root-key-check-v2" : "root-key-check", storeID: storeID, fields: [], version: 0, trailing: [])
     }
 
     /// The store's row key (``RowAuthenticator``): the HMAC key every row's tag is made with.

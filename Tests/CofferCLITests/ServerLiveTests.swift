@@ -10,11 +10,15 @@ struct ServerLiveTests {
         try LiveServer.start(["--data-dir", dataDirectory] + extra)
     }
 
-    /// Rewrites an SQLite store as Coffer wrote it before rows were tagged (docs/FORMAT.md,
-    /// "Authenticated rows"): each body without its 33-byte framing, the store row at `"v": 1`
-    /// without a row key.
+    /// Rewrites an SQLite store without its row tags (docs/FORMAT.md, "Authenticated rows"):
+    /// each body without its 33-byte framing, the store row at `"v": 1` without a row key — what
+    /// a database writer can do. Given a root key file as well, it also re-seals the store's
+    /// check value under the purpose an older Coffer used (AES-256-GCM-SIV from Python's
+    /// `cryptography`, an independent implementation of the sealing format): the store is then
+    /// what a Coffer from before row tags wrote, which only the root key's holder can make.
     static let stripRowTags = """
-        import json, sqlite3, sys
+        import base64, json, os, sqlite3, sys
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCMSIV
         db = sqlite3.connect(sys.argv[1])
         for kind, id, body in db.execute("SELECT kind, id, body FROM records").fetchall():
             body = bytes(body)[33:]
@@ -22,12 +26,31 @@ struct ServerLiveTests {
                 meta = json.loads(body)
                 meta["v"] = 1
                 del meta["rowKey"]
+                if len(sys.argv) > 2:
+                    text = open(sys.argv[2]).read().strip()[len("COFFER-ROOT-KEY-"):]
+                    key = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))[:32]
+                    store_id = bytes.fromhex(meta["storeID"])
+                    ad = b"coffer-store/v1/root-key-check" + b"\\x00" + store_id + b"\\x00\\x00" + b"\\x00\\x00\\x00\\x00"
+                    nonce = os.urandom(12)
+                    sealed = bytes([1, 1]) + bytes.fromhex(meta["rootKeyID"]) + nonce + AESGCMSIV(key).encrypt(nonce, os.urandom(32), ad)
+                    meta["check"] = base64.urlsafe_b64encode(sealed).decode().rstrip("=")
                 body = json.dumps(meta, sort_keys=True, separators=(",", ":")).encode()
             db.execute("UPDATE records SET body = ? WHERE kind = ? AND id = ?", (body, kind, id))
         for name, version, body in db.execute("SELECT name, version, body FROM key_versions").fetchall():
             db.execute("UPDATE key_versions SET body = ? WHERE name = ? AND version = ?", (bytes(body)[33:], name, version))
         db.commit()
+        db.close()
         """
+
+    /// Runs ``stripRowTags`` on `database` (and `rootKeyFile`, to make a genuine older store).
+    func stripRowTags(_ database: String, rootKeyFile: String? = nil) throws {
+        let strip = Process()
+        strip.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        strip.arguments = ["python3", "-c", Self.stripRowTags, database] + (rootKeyFile.map { [$0] } ?? [])
+        try strip.run()
+        strip.waitUntilExit()
+        #expect(strip.terminationStatus == 0)
+    }
 
     @Test func startsOnItsEmbeddedDefaultServesHTTPSAndRestarts() throws {
         let workspace = try Workspace()
@@ -103,21 +126,29 @@ struct ServerLiveTests {
             node.process.terminate()
             node.process.waitUntilExit()
         }
-        // A store from before rows were tagged (the restored copy, its tags stripped the way an
-        // older Coffer wrote it): the server refuses it and names the command; `upgrade-store`
-        // authenticates it once, and then it serves as before.
+        // The restored copy with its row tags stripped, as a database writer could: a
+        // downgrade, refused by the server and by `upgrade-store` alike. Then as a Coffer from
+        // before row tags wrote it (which takes the root key): the server refuses it and names
+        // the command, `upgrade-store` authenticates it once, and it serves as before.
         let restoredDatabase = workspace.path("restored") + "/keys.sqlite"
-        let strip = Process()
-        strip.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        strip.arguments = ["python3", "-c", Self.stripRowTags, restoredDatabase]
-        try strip.run()
-        strip.waitUntilExit()
-        #expect(strip.terminationStatus == 0)
+        let pristine = try Data(contentsOf: URL(fileURLWithPath: restoredDatabase))
+        try stripRowTags(restoredDatabase)
+        let downgraded = try start(workspace.path("restored"), ["--root-key-file", data + "/root.key"])
+        downgraded.process.waitUntilExit()
+        #expect(downgraded.process.terminationStatus != 0 && downgraded.log.contains("downgrade"), "\(downgraded.log)")
+        let refusedUpgrade = try workspace.coffer("server", "upgrade-store", "--data-dir", workspace.path("restored"), "--root-key-file", data + "/root.key")
+        #expect(refusedUpgrade.status != 0 && refusedUpgrade.stderr.contains("downgrade"), "\(refusedUpgrade.stderr)")
+        for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: restoredDatabase + suffix) }
+        try pristine.write(to: URL(fileURLWithPath: restoredDatabase))
+        try stripRowTags(restoredDatabase, rootKeyFile: data + "/root.key")
         let refused = try start(workspace.path("restored"), ["--root-key-file", data + "/root.key"])
         refused.process.waitUntilExit()
         #expect(refused.process.terminationStatus != 0 && refused.log.contains("upgrade-store"), "\(refused.log)")
         let upgrade = try workspace.coffer("server", "upgrade-store", "--data-dir", workspace.path("restored"), "--root-key-file", data + "/root.key")
-        #expect(upgrade.status == 0 && String(decoding: upgrade.stdout, as: UTF8.self).contains("authenticated"), "\(upgrade.stderr)")
+        let upgradeReport = String(decoding: upgrade.stdout, as: UTF8.self)
+        #expect(upgrade.status == 0 && upgradeReport.contains("authenticated"), "\(upgrade.stderr)")
+        // It lists what it trusted, for the operator to check: here the admin identity and policy.
+        #expect(upgradeReport.contains("identity apikey:") && upgradeReport.contains("(policy admin)") && upgradeReport.contains("policy admin\n"), "\(upgradeReport)")
         let upgraded = try start(workspace.path("restored"), ["--root-key-file", data + "/root.key"])
         defer { if upgraded.process.isRunning { upgraded.process.terminate() } }
         let upgradedAuth = ["--cacert", workspace.path("restored") + "/tls/cert.pem", "-H", "Authorization: Bearer \(adminKey)"]

@@ -132,14 +132,22 @@ struct RowAuthenticationTests {
         // The real identity still authenticates; its own row was not touched.
         #expect(try await store.authenticate(apiKey: apiKey).id == identity.id)
 
-        // A version row moved to another version number of the same key.
-        try await backend.transaction { tx in try await tx.updateVersion("orders", 1, try await tx.version("orders", 2)!) }
-        await #expect(throws: KeyStoreError(.integrityFailure)) { try await store.decryptionVersion(of: name("orders"), .first) }
+        // A version row moved to another version number of the same key (one untouched so far:
+        // the failure must come from the moved row's tag, counted as such).
+        try await store.createKey(name("moved"), type: .aes256GCM)
+        try await store.rotateKey(name("moved"))
+        try await backend.transaction { tx in try await tx.updateVersion("moved", 1, try await tx.version("moved", 2)!) }
+        let beforeMove = store.integrityFailures
+        await #expect(throws: KeyStoreError(.integrityFailure)) { try await store.decryptionVersion(of: name("moved"), .first) }
+        #expect(store.integrityFailures == beforeMove + 1)
+
+        // A backup of the tampered store fails instead of carrying the damage into a restore.
+        await #expect(throws: KeyStoreError(.integrityFailure)) { try await store.backup() }
         try await store.close()
     }
 
     @Test(arguments: backends)
-    func theStoreRowIsCheckedAtOpenAndCannotBeDowngraded(_ kind: StoreBackendKind) async throws {
+    func theStoreRowIsCheckedAtOpenAndCannotBeDowngradedOrDeleted(_ kind: StoreBackendKind) async throws {
         let database = try await kind.makeDatabase()
         let root = try newRootKey()
         let store = try await open(database, root)
@@ -152,32 +160,40 @@ struct RowAuthenticationTests {
         try await backend.transaction { tx in try await tx.updateRecord(.meta, "store", edit(original, "\"key-file\"", "\"pkcs11\"")) }
         await #expect(throws: KeyStoreError(.integrityFailure)) { try await open(database, root) }
 
-        // The store row put back in its untagged form (as a copy from before the upgrade would
-        // be): the store refuses to open instead of trusting untagged rows, and says what to do.
-        let body = try RowAuthenticator.unverifiedBody(original, what: "store row")
-        var legacy = try StoredDocument.decode(StoreMetaDocument.self, body, what: "store")
+        // The store row rewritten in the untagged form, as a database writer would to pass the
+        // store off as an older one: its check value opens only as a tagged store's, so this is
+        // a downgrade — refused as an integrity failure, never offered an upgrade.
+        var legacy = try StoredDocument.decode(StoreMetaDocument.self, try RowAuthenticator.unverifiedBody(original, what: "store row"), what: "store")
         legacy.v = 1
         legacy.rowKey = nil
-        let legacyBody = try StoredDocument.encode(legacy)
-        try await backend.transaction { tx in try await tx.updateRecord(.meta, "store", legacyBody) }
-        let error = await #expect(throws: KeyStoreError(.upgradeRequired)) { try await open(database, root) }
-        #expect(error?.description.contains("upgrade-store") == true)
+        let downgraded = try StoredDocument.encode(legacy)
+        try await backend.transaction { tx in try await tx.updateRecord(.meta, "store", downgraded) }
+        let error = await #expect(throws: KeyStoreError(.integrityFailure)) { try await open(database, root) }
+        #expect(error?.description.contains("downgrade") == true)
+        await #expect(throws: KeyStoreError(.integrityFailure)) { try await open(database, root, upgrade: true) }
 
-        // An untagged store row claiming the tagged form's version is malformed, not legacy.
+        // An untagged store row claiming the tagged form's version is malformed, not older.
         var noKey = legacy
         noKey.v = 2
         let noKeyBody = try StoredDocument.encode(noKey)
         try await backend.transaction { tx in try await tx.updateRecord(.meta, "store", noKeyBody) }
         await #expect(throws: KeyStoreError(.integrityFailure)) { try await open(database, root) }
 
-        try await backend.transaction { tx in try await tx.updateRecord(.meta, "store", original) }
+        // The store row deleted: no new store is made on top of the rows that remain (it would
+        // come with a row key and an admin of the deleter's making).
+        try await backend.transaction { tx in try await tx.deleteRecord(.meta, "store") }
+        let missing = await #expect(throws: KeyStoreError(.integrityFailure)) { try await open(database, root) }
+        #expect(missing?.description.contains("missing") == true)
+        #expect(try await backend.transaction { tx in try await tx.record(.meta, "store", forUpdate: false) } == nil)
+
+        try await backend.transaction { tx in _ = try await tx.insertRecord(.meta, "store", original) }
         let reopened = try await open(database, root)
         #expect(try await reopened.describeKey(name("signing")).type == .ed25519)
         try await reopened.close()
     }
 
-    /// Turns a store into what a Coffer from before row tags wrote: bare JSON bodies and a
-    /// `"v": 1` store row without a row key.
+    /// Strips every tag and rewrites the store row as `"v": 1` without a row key: what someone
+    /// with write access to the database can do.
     func stripTags(_ backend: any KeyStoreBackend) async throws {
         let (records, versions) = try await rawRows(backend)
         try await backend.transaction { tx in
@@ -197,6 +213,70 @@ struct RowAuthenticationTests {
         }
     }
 
+    /// Turns a store into what a Coffer from before row tags wrote: ``stripTags(_:)`` plus a
+    /// check value sealed under that Coffer's purpose, which only the root key can make.
+    func makeUntagged(_ backend: any KeyStoreBackend, root: any RootKey) async throws {
+        try await stripTags(backend)
+        let body = try await backend.transaction { tx in try await tx.record(.meta, "store", forUpdate: false)! }
+        var meta = try StoredDocument.decode(StoreMetaDocument.self, body, what: "store")
+        let storeID = try KeyStore.storeID(meta)
+        meta.check = Base64URL.encode(try root.seal(KeyMaterial(randomBytes(32)), context: .rootKeyCheck(storeID: storeID, authenticatedRows: false)).bytes)
+        let older = try StoredDocument.encode(meta)
+        try await backend.transaction { tx in try await tx.updateRecord(.meta, "store", older) }
+    }
+
+    @Test(arguments: backends)
+    func aStrippedStoreIsRefusedAndNothingInItIsTrusted(_ kind: StoreBackendKind) async throws {
+        let database = try await kind.makeDatabase()
+        let root = try newRootKey()
+        let store = try await open(database, root)
+        _ = try await populate(store)
+        try await store.close()
+        let backend = try await database.open()
+        try await stripTags(backend)
+        // With an admin identity of the attacker's added, untagged like the rest.
+        let (secret, _) = APIKeySecret.generate()
+        let forged = CofferStore.Identity(
+            id: secret.identityID, kind: .apiKey, policy: "admin", createdAt: Date(), disabled: false,
+            secretHash: try APIKeyHash.make(secret, parameters: .scrypt(logN: 10, r: 8, p: 1)))
+        let forgedBody = try StoredDocument.encode(KeyStore.document(forged))
+        try await backend.transaction { tx in _ = try await tx.insertRecord(.identity, forged.id, forgedBody) }
+
+        await #expect(throws: KeyStoreError(.integrityFailure)) { try await open(database, root) }
+        await #expect(throws: KeyStoreError(.integrityFailure)) { try await open(database, root, upgrade: true) }
+        for (_, row) in try await rawRows(backend).records { #expect(!RowAuthenticator.isFramed(row.body), "\(row.id) was tagged") }
+    }
+
+    @Test(arguments: backends)
+    func rootKeyRotationMakesANewRowKey(_ kind: StoreBackendKind) async throws {
+        let database = try await kind.makeDatabase()
+        let oldRoot = try newRootKey(), newRoot = try newRootKey()
+        let store = try await open(database, oldRoot)
+        let (apiKey, identity, material) = try await populate(store)
+        let backend = try await database.open()
+        let before = try await rawRows(backend)
+        try await store.rotateRootKey(to: newRoot)
+        // Every row was re-tagged: no stored body is what it was.
+        let after = try await rawRows(backend)
+        for (kind, row) in after.records {
+            #expect(before.records.first { $0.0 == kind && $0.1.id == row.id }?.1.body != row.body, "\(kind) \(row.id)")
+        }
+        for row in after.versions {
+            #expect(before.versions.first { $0.key == row.key && $0.version == row.version }?.body != row.body)
+        }
+        // This node goes on with the new row key; so does a fresh one holding the new root key.
+        #expect(try await store.authenticate(apiKey: apiKey).id == identity.id)
+        try await store.close()
+        let reopened = try await open(database, newRoot)
+        #expect(try await reopened.primaryVersion(of: name("orders")).material == material)
+        // A row from before the rotation (tagged under the old row key, which the old root key
+        // and an old store row still open) no longer verifies.
+        let oldPolicy = try #require(before.records.first { $0.0 == .policy && $0.1.id == "reader" }?.1.body)
+        try await backend.transaction { tx in try await tx.updateRecord(.policy, "reader", oldPolicy) }
+        await #expect(throws: KeyStoreError(.integrityFailure)) { try await reopened.policy(named: "reader") }
+        try await reopened.close()
+    }
+
     @Test(arguments: backends)
     func anOlderStoreIsUpgradedOnlyWhenAskedAndAllAtOnce(_ kind: StoreBackendKind) async throws {
         let database = try await kind.makeDatabase()
@@ -207,9 +287,10 @@ struct RowAuthenticationTests {
         let storeID = store.storeID
         try await store.close()
         let backend = try await database.open()
-        try await stripTags(backend)
+        try await makeUntagged(backend, root: root)
 
-        await #expect(throws: KeyStoreError(.upgradeRequired)) { try await open(database, root) }
+        let refused = await #expect(throws: KeyStoreError(.upgradeRequired)) { try await open(database, root) }
+        #expect(refused?.description.contains("upgrade-store") == true)
         // A row Coffer could not have written stops the upgrade, and the upgrade changes nothing.
         try await backend.transaction { tx in _ = try await tx.insertRecord(.policy, "junk", Array("{\"v\":1}".utf8)) }
         await #expect(throws: KeyStoreError(.integrityFailure)) { try await open(database, root, upgrade: true) }
@@ -224,6 +305,17 @@ struct RowAuthenticationTests {
         for (_, row) in records { #expect(RowAuthenticator.isFramed(row.body), "\(row.id)") }
         for row in versions { #expect(RowAuthenticator.isFramed(row.body), "\(row.key) v\(row.version)") }
         try await upgraded.close()
+
+        // The upgrade wrote a tagged store's check value: stripping the tags again now is a
+        // downgrade, not an older store.
+        let upgradedStoreRow = try await backend.transaction { tx in try await tx.record(.meta, "store", forUpdate: false)! }
+        try await stripTags(backend)
+        await #expect(throws: KeyStoreError(.integrityFailure)) { try await open(database, root, upgrade: true) }
+        try await backend.transaction { tx in
+            for (kind, row) in records { try await tx.updateRecord(kind, row.id, row.body) }
+            for row in versions { try await tx.updateVersion(row.key, row.version, row.body) }
+        }
+        #expect(try await backend.transaction { tx in try await tx.record(.meta, "store", forUpdate: false)! } == upgradedStoreRow)
 
         // Afterwards it opens as any store does, with everything it held.
         let reopened = try await open(database, root)
@@ -243,8 +335,9 @@ struct RowAuthenticationTests {
         let store = try await KeyStore.open(backend: try await database.open(), root: .passphrase, configuration: testConfiguration())
         try await store.unseal(passphrase: passphrase)
         try await store.createKey(name("k"), type: .aes256GCM)
+        let (root, _) = try store.requireRootKey()
         try await store.close()
-        try await stripTags(try await database.open())
+        try await makeUntagged(try await database.open(), root: root)
 
         let sealed = try await KeyStore.open(backend: try await database.open(), root: .passphrase, configuration: testConfiguration())
         #expect(sealed.isSealed && sealed.storeID != nil)
