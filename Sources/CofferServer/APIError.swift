@@ -67,7 +67,7 @@ public struct APIError: Error, Sendable {
         case .notExportable: .forbidden
         case .unauthenticated: .unauthorized
         case .invalidArgument, .invalidKeyMaterial, .invalidBackup, .unsealFailed: .badRequest
-        case .sealed, .unavailable, .unsupportedSchema, .rootKeyMismatch, .upgradeRequired: .serviceUnavailable
+        case .sealed, .unavailable, .unsupportedSchema, .rootKeyMismatch, .upgradeRequired, .storeMismatch: .serviceUnavailable
         default: .internalServerError  // integrity failure: the database was edited behind Coffer's back
         }
     }

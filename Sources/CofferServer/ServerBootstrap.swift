@@ -76,6 +76,7 @@ public struct ServerBootstrap {
         storeConfiguration.cacheCapacity = configuration.cacheCapacity
         storeConfiguration.cacheTTL = .seconds(configuration.cacheTTLSeconds)
         storeConfiguration.upgradeUnauthenticatedRows = upgradeRows
+        storeConfiguration.expectedStoreID = configuration.expectedStoreID
         let store = try await KeyStore.open(backend: backend, root: rootKey.map { .key($0) } ?? .passphrase, configuration: storeConfiguration)
         if case .passphrase(let file?) = configuration.root {
             if SecretFile.isReadableByOthers(file) {
@@ -120,6 +121,15 @@ public struct ServerBootstrap {
         let fileManager = FileManager.default
         let store = try await openStore(configuration, logger: logger)
         let newAdminKey = store.isSealed ? nil : try await AdminBootstrap.ensureAdmin(store)
+        if let storeID = store.storeID {
+            // The id is public; pinning it (store.id) is what stops a swapped or emptied
+            // database from being served as if it were this store.
+            if configuration.expectedStoreID == nil {
+                logger.notice("store \(storeID.hex); set store.id (COFFER_STORE_ID) to this value so that no other store, and no new one, is ever served from this database")
+            } else {
+                logger.info("store \(storeID.hex), as store.id requires")
+            }
+        }
 
         let audit: AuditLog
         switch configuration.audit {

@@ -21,6 +21,8 @@ public struct ServerConfiguration: Sendable {
     public var tls = TLS()
     public var root = Root.keyFile(path: nil)
     public var store = Store.sqlite
+    /// The store the database must hold (`store.id`), or nil to take whatever it holds.
+    public var expectedStoreID: StoreID?
     public var audit = Audit.file(path: nil, rotateAtBytes: 64 << 20)
     public var logLevel = Logger.Level.info
     public var cacheCapacity = 10_000
@@ -115,7 +117,7 @@ extension ServerConfiguration {
         "tls.cert", "tls.key", "tls.directory", "tls.clientAuth", "tls.clientCaFile", "tls.reloadIntervalSeconds",
         "root.kind", "root.keyFile", "root.passphraseFile", "root.pkcs11.module", "root.pkcs11.token",
         "root.pkcs11.keyLabel", "root.pkcs11.pin", "root.pkcs11.pinFile",
-        "store.backend", "postgres.host", "postgres.port", "postgres.database", "postgres.user",
+        "store.backend", "store.id", "postgres.host", "postgres.port", "postgres.database", "postgres.user",
         "postgres.password", "postgres.tls",
         "audit.sink", "audit.file", "audit.rotateBytes", "log.level",
         "cache.capacity", "cache.ttlSeconds", "rotation.checkIntervalSeconds",
@@ -182,6 +184,12 @@ extension ServerConfiguration {
 
         result.root = try readRoot(config)
         result.store = try readStore(config)
+        if let pinned = config.string(forKey: "store.id") {
+            guard let storeID = StoreID(hex: pinned) else {
+                throw ConfigurationError("store.id is the store's 32 hex digits (the server logs it at start)")
+            }
+            result.expectedStoreID = storeID
+        }
 
         switch config.string(forKey: "audit.sink", default: "file") {
         case "file":

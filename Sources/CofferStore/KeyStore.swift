@@ -53,7 +53,13 @@ public final class KeyStore: Sendable {
         if case .key(let rootKey) = root {
             try await store.attach(rootKey)
         } else if let meta = try await store.readMeta() {
-            store.state.lock.withLock { store.state.storeID = StoreID(bytes: Hex.decode(meta.storeID) ?? []) }
+            let storeID = StoreID(bytes: Hex.decode(meta.storeID) ?? [])
+            // Unverified until the unseal, but a mismatch is worth refusing now: no one should
+            // get to unseal (or initialise) a store that is not the one configured.
+            try store.checkPinned(storeID)
+            store.state.lock.withLock { store.state.storeID = storeID }
+        } else if configuration.expectedStoreID != nil {
+            throw KeyStoreError(.storeMismatch, detail: "the database holds no store")
         }
         store.startListening()
         return store
@@ -186,11 +192,13 @@ public final class KeyStore: Sendable {
     /// and unseals the row key, then checks the store row's own tag with it.
     private func attach(_ rootKey: any RootKey, kdf: PassphraseKDFDocument? = nil) async throws {
         let upgrade = configuration.upgradeUnauthenticatedRows
-        let (meta, rows): (StoreMetaDocument, RowAuthenticator) = try await retryingConflicts { [backend, rowFailures] in
+        let configuration = self.configuration
+        let (meta, rows): (StoreMetaDocument, RowAuthenticator) = try await retryingConflicts { [self, backend, rowFailures] in
             try await backend.transaction { tx in
                 if let existing = try await tx.record(.meta, "store", forUpdate: upgrade) {
                     let meta = try Self.decodeStoredMeta(existing)
                     let storeID = try Self.storeID(meta)
+                    try self.checkPinned(storeID)
                     try Self.verify(rootKey, against: meta, storeID: storeID)
                     guard meta.rowKey != nil else {
                         guard upgrade else { throw KeyStoreError(.upgradeRequired) }
@@ -203,6 +211,9 @@ public final class KeyStore: Sendable {
                 // No store row: a new store — unless the database holds rows, whose store row was
                 // deleted. Making a new store over them would hand a fresh row key (and, for a
                 // passphrase store, a fresh admin key) to whoever deleted it.
+                guard configuration.expectedStoreID == nil else {
+                    throw KeyStoreError(.storeMismatch, detail: "the database holds no store")
+                }
                 guard try await Self.holdsNoRows(tx) else {
                     throw KeyStoreError(.integrityFailure, detail: "the store row is missing from a database that holds rows; restore it from a backup")
                 }
@@ -229,6 +240,12 @@ public final class KeyStore: Sendable {
             state.storeID = storeID
             state.rows = rows
         }
+    }
+
+    /// Refuses a store other than the one ``KeyStoreConfiguration/expectedStoreID`` pins.
+    func checkPinned(_ storeID: StoreID?) throws {
+        guard let expected = configuration.expectedStoreID, expected != storeID else { return }
+        throw KeyStoreError(.storeMismatch, detail: "the database holds store \(storeID?.hex ?? "(invalid)"), not \(expected.hex)")
     }
 
     static func storeID(_ meta: StoreMetaDocument) throws -> StoreID {

@@ -19,6 +19,12 @@ public struct KeyStoreConfiguration: Sendable {
     public var passphraseKDF: PasswordKDFParameters = .defaultScrypt
     /// The slow hash for API key secrets.
     public var apiKeyHash: PasswordKDFParameters = .scrypt(logN: 15, r: 8, p: 1)
+    /// The store this process must find in its database (the `store.id` setting), or `nil` to
+    /// take whatever is there and make a new store in an empty database. Row tags cannot tell
+    /// one whole store from another under the same root key, nor an emptied database from a new
+    /// one; pinning the id here, outside the database, does: a different store is refused and
+    /// no new store is ever made (``KeyStoreError/Code/storeMismatch``).
+    public var expectedStoreID: StoreID?
     /// Authenticate the rows of a store written before rows were tagged, at this open, in one
     /// transaction (``KeyStoreError/Code/upgradeRequired``). Only `coffer server upgrade-store`
     /// sets it: the upgrade trusts every row present at that moment.

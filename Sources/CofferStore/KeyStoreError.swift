@@ -31,6 +31,7 @@ public struct KeyStoreError: Error, Hashable, Sendable, CustomStringConvertible 
             case storeNotEmpty = "store_not_empty"
             case unsupportedSchema = "unsupported_schema"
             case upgradeRequired = "store_upgrade_required"
+            case storeMismatch = "store_mismatch"
         }
         fileprivate let value: Value
 
@@ -88,6 +89,9 @@ public struct KeyStoreError: Error, Hashable, Sendable, CustomStringConvertible 
         /// at that moment, and a store row replaced by an old copy must stop the server, not
         /// bless whatever a database writer added.
         public static let upgradeRequired = Code(value: .upgradeRequired)
+        /// The database does not hold the store the configuration pins (`store.id`): another
+        /// store, or none — a wrong database, or one swapped or emptied behind Coffer's back.
+        public static let storeMismatch = Code(value: .storeMismatch)
 
         public var description: String { value.rawValue }
     }
@@ -132,6 +136,7 @@ public struct KeyStoreError: Error, Hashable, Sendable, CustomStringConvertible 
         case .storeNotEmpty: "the target store is not empty"
         case .unsupportedSchema: "the store's schema is newer than this Coffer"
         case .upgradeRequired: "the store predates authenticated rows; stop every node and run `coffer server upgrade-store` once"
+        case .storeMismatch: "the database does not hold the store set in store.id"
         }
     }
 

@@ -116,6 +116,11 @@ public struct StoreID: Hashable, Sendable, CustomStringConvertible {
         guard bytes.count == 16 else { return nil }
         self.bytes = bytes
     }
+    /// From its 32 hex digits (the `store.id` setting).
+    public init?(hex: String) {
+        guard let bytes = Hex.decode(hex) else { return nil }
+        self.init(bytes: bytes)
+    }
     public var hex: String { Hex.encode(bytes) }
     public var description: String { hex }
 }

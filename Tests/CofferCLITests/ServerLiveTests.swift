@@ -87,6 +87,21 @@ struct ServerLiveTests {
         second.process.terminate()
         second.process.waitUntilExit()
 
+        // The server logs the store's id and suggests pinning it; pinned to another id, it refuses
+        // to start on this database, and pinned to its own, it serves as before.
+        let storeLine = try #require(second.log.split(separator: "\n").first { $0.contains("set store.id") }, "\(second.log)")
+        let storeID = try #require(storeLine.split(separator: " ").first { $0.count == 33 && $0.hasSuffix(";") }).dropLast()
+        let wrongPin = try LiveServer.start(["--data-dir", data], environment: ["COFFER_STORE_ID": String(repeating: "0", count: 32)])
+        wrongPin.process.waitUntilExit()
+        #expect(wrongPin.process.terminationStatus != 0 && wrongPin.log.contains("store.id"), "\(wrongPin.log)")
+        let pinned = try LiveServer.start(["--data-dir", data], environment: ["COFFER_STORE_ID": String(storeID)])
+        defer { if pinned.process.isRunning { pinned.process.terminate() } }
+        #expect(try curl(["--cacert", data + "/tls/cert.pem", "-H", "Authorization: Bearer \(adminKey)", "https://127.0.0.1:\(pinned.port)/v1/keys/live/decrypt"],
+                         body: #"{"ciphertext":"\#(ciphertext)"}"#).out.contains(plaintext))
+        #expect(!pinned.log.contains("set store.id"))
+        pinned.process.terminate()
+        pinned.process.waitUntilExit()
+
         // The data directory is private, and the audit log verifies and holds no secret.
         let mode = try FileManager.default.attributesOfItem(atPath: data)[.posixPermissions] as? Int
         #expect(mode == 0o700)

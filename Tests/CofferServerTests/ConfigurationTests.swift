@@ -63,6 +63,9 @@ struct ConfigurationTests {
         #expect(settings.host == "db.internal" && settings.port == 6432 && settings.database == "keys" && settings.user == "app")
         #expect(settings.password?.value == "pw-secret-0042" && settings.tls == "require")
         for printed in ["\(postgres)", String(reflecting: postgres), "\(settings)"] { #expect(!printed.contains("pw-secret-0042")) }
+        let pinned = try await read(environment: ["COFFER_STORE_ID": "00112233445566778899aabbccddeeff"])
+        #expect(pinned.expectedStoreID?.hex == "00112233445566778899aabbccddeeff")
+        #expect(try await read().expectedStoreID == nil)
     }
 
     @Test func badSettingsNameTheSettingAndNeverItsValue() async throws {
@@ -76,6 +79,7 @@ struct ConfigurationTests {
             (["COFFER_HTTP_INSECURE": "true", "COFFER_TLS_CLIENT_AUTH": "optional"], "http.insecure"),
             (["COFFER_AUDIT_SINK": "syslog"], "audit.sink"),
             (["COFFER_LOG_LEVEL": "loud"], "log.level"),
+            (["COFFER_STORE_ID": "not-a-store"], "store.id"),
             (["COFFER_STORE_BACKEND": "postgres", "COFFER_POSTGRES_HOST": "h", "COFFER_POSTGRES_DATABASE": "d", "COFFER_POSTGRES_TLS": "maybe", "COFFER_POSTGRES_PASSWORD": "pw-secret-0042"], "postgres.tls"),
         ]
         for (environment, setting) in cases {

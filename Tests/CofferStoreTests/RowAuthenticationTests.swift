@@ -354,4 +354,33 @@ struct RowAuthenticationTests {
         #expect(try await upgrading.describeKey(name("k")).type == .aes256GCM)
         try await upgrading.close()
     }
+
+    @Test(arguments: backends)
+    func aPinnedStoreIDRefusesAnotherStoreAndNeverMakesOne(_ kind: StoreBackendKind) async throws {
+        let database = try await kind.makeDatabase(), other = try await kind.makeDatabase(), empty = try await kind.makeDatabase()
+        let root = try newRootKey()
+        let store = try await open(database, root)
+        let storeID = try #require(store.storeID)
+        try await store.createKey(name("k"), type: .aes256GCM)
+        try await store.close()
+        try await (try await open(other, root)).close()
+        var pinned = testConfiguration()
+        pinned.expectedStoreID = storeID
+        func openPinned(_ database: TestDatabase, _ root: RootKeySource) async throws -> KeyStore {
+            try await KeyStore.open(backend: try await database.open(), root: root, configuration: pinned)
+        }
+
+        // Its own store opens.
+        let reopened = try await openPinned(database, .key(root))
+        #expect(try await reopened.describeKey(name("k")).type == .aes256GCM)
+        try await reopened.close()
+        // Another store under the same root key (a swapped database) does not, nor does an
+        // empty database become a new store — with a key or at a first unseal.
+        await #expect(throws: KeyStoreError(.storeMismatch)) { try await openPinned(other, .key(root)) }
+        await #expect(throws: KeyStoreError(.storeMismatch)) { try await openPinned(empty, .key(root)) }
+        await #expect(throws: KeyStoreError(.storeMismatch)) { try await openPinned(empty, .passphrase) }
+        let emptyBackend = try await empty.open()
+        #expect(try await emptyBackend.transaction { tx in try await tx.record(.meta, "store", forUpdate: false) } == nil)
+        await #expect(throws: KeyStoreError(.storeMismatch)) { try await openPinned(other, .passphrase) }
+    }
 }
