@@ -30,17 +30,54 @@ extension KeyStore {
     }
 
     /// Re-seals every key version under a root key derived from a new passphrase (see
-    /// ``rotateRootKey(to:progress:)``).
+    /// ``rotateRootKey(to:progress:)``). Resumable too: run it again with the same passphrase.
     public func rotateRootKey(toPassphrase passphrase: Passphrase, progress: KeyStoreProgress? = nil) async throws {
+        try await rotateRootKey(toPassphrase: passphrase, batchSize: Self.rotationBatchSize, stoppingAfterBatches: nil, progress: progress)
+    }
+
+    /// The same pass in smaller batches, stopping (as a crash would) after `stoppingAfterBatches`.
+    package func rotateRootKey(
+        toPassphrase passphrase: Passphrase, batchSize: Int, stoppingAfterBatches: Int?, progress: KeyStoreProgress? = nil
+    ) async throws {
+        let kdf = try await pendingPassphraseKDF()
+        guard let salt = Base64URL.decode(Substring(kdf.salt)) else { throw KeyStoreError(.integrityFailure, detail: "invalid store row") }
+        let newKey = try Self.passphraseRootKey(passphrase, parameters: .scrypt(logN: kdf.logN, r: kdf.r, p: kdf.p), salt: salt)
+        // The first run records which key the passphrase made; a later run with another
+        // passphrase would re-seal the rest under a third key, and the rows the first run did
+        // would open under none.
+        try await write { tx in
+            guard let body = try await tx.record(.meta, "store", forUpdate: true) else { throw KeyStoreError(.integrityFailure, detail: "store row missing") }
+            var meta = try StoredDocument.decode(StoreMetaDocument.self, body, what: "store")
+            if let pending = meta.pendingRootKeyID {
+                guard pending == newKey.id.hex else {
+                    throw KeyStoreError(.invalidArgument, detail: "a rotation to another passphrase is under way; run it again with that passphrase")
+                }
+            } else {
+                meta.pendingRootKeyID = newKey.id.hex
+                try await tx.updateRecord(.meta, "store", try StoredDocument.encode(meta))
+            }
+        }
+        try await rotateRootKey(newKey, kdf: kdf, batchSize: batchSize, stoppingAfterBatches: stoppingAfterBatches, progress: progress)
+    }
+
+    /// The KDF and salt of the passphrase rotation under way, recorded in the store row before
+    /// its first batch (a new one if none is). Without it an interrupted rotation could never
+    /// finish: a fresh salt on the second run derives another key from the same passphrase,
+    /// and the rows the first run re-sealed would open under neither.
+    private func pendingPassphraseKDF() async throws -> PassphraseKDFDocument {
         guard case .scrypt(let logN, let r, let p) = configuration.passphraseKDF else {
             throw KeyStoreError(.invalidArgument, detail: "the unseal passphrase KDF must be scrypt")
         }
         try configuration.passphraseKDF.validateForNewData()
-        let salt = randomBytes(16)
-        let newKey = try Self.passphraseRootKey(passphrase, parameters: configuration.passphraseKDF, salt: salt)
-        try await rotateRootKey(
-            newKey, kdf: PassphraseKDFDocument(logN: logN, r: r, p: p, salt: Base64URL.encode(salt)),
-            batchSize: Self.rotationBatchSize, stoppingAfterBatches: nil, progress: progress)
+        return try await write { tx in
+            guard let body = try await tx.record(.meta, "store", forUpdate: true) else { throw KeyStoreError(.integrityFailure, detail: "store row missing") }
+            var meta = try StoredDocument.decode(StoreMetaDocument.self, body, what: "store")
+            if let pending = meta.pendingKDF { return pending }
+            let kdf = PassphraseKDFDocument(logN: logN, r: r, p: p, salt: Base64URL.encode(randomBytes(16)))
+            meta.pendingKDF = kdf
+            try await tx.updateRecord(.meta, "store", try StoredDocument.encode(meta))
+            return kdf
+        }
     }
 
     private func rotateRootKey(
@@ -107,6 +144,8 @@ extension KeyStore {
                 meta.rootKind = Self.rootKind(newKey)
                 meta.rootKeyID = newKey.id.hex
                 meta.kdf = kdf
+                meta.pendingKDF = nil
+                meta.pendingRootKeyID = nil
                 meta.check = Base64URL.encode(check.bytes)
                 meta.rowKey = Base64URL.encode(sealedRowKey.bytes)
                 try await writing.updateRecord(.meta, "store", try StoredDocument.encode(meta))

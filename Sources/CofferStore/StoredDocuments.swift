@@ -20,6 +20,10 @@ struct StoreMetaDocument: Codable, Sendable {
     var kdf: PassphraseKDFDocument?
     var check: String
     var rowKey: String?
+    /// The KDF and salt of a passphrase root-key rotation under way (cleared when it ends).
+    var pendingKDF: PassphraseKDFDocument?
+    /// The id of the root key that rotation's passphrase derives, recorded by its first run.
+    var pendingRootKeyID: String?
 }
 
 struct PassphraseKDFDocument: Codable, Sendable, Hashable {

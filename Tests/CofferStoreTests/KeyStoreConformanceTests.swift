@@ -372,6 +372,37 @@ struct KeyStoreConformanceTests {
     }
 
     @Test(arguments: backends)
+    func anInterruptedPassphraseRotationResumesWithItsPassphraseOnly(_ kind: StoreBackendKind) async throws {
+        let database = try await kind.makeDatabase()
+        let first = try Passphrase("first passphrase 8812"), second = try Passphrase("second passphrase 8812")
+        func unsealed(_ passphrase: Passphrase) async throws -> KeyStore {
+            let store = try await KeyStore.open(backend: try await database.open(), root: .passphrase, configuration: testConfiguration(ttl: .zero))
+            try await store.unseal(passphrase: passphrase)
+            return store
+        }
+        let store = try await unsealed(first)
+        var materials: [String: KeyMaterial] = [:]
+        for index in 0..<12 {
+            let key = name("p-\(index)")
+            try await store.createKey(key, type: .aes256GCM)
+            materials[key.rawValue] = try await store.primaryVersion(of: key).material
+        }
+        // Interrupted after one batch of five: the store still opens with the first passphrase.
+        try await store.rotateRootKey(toPassphrase: second, batchSize: 5, stoppingAfterBatches: 1)
+        try await store.close()
+        let resumed = try await unsealed(first)
+        // Another passphrase now would strand the rows already re-sealed: refused.
+        await #expect(throws: KeyStoreError(.invalidArgument)) { try await resumed.rotateRootKey(toPassphrase: try Passphrase("third passphrase 8812")) }
+        // The same one finishes the pass (same salt, same key).
+        try await resumed.rotateRootKey(toPassphrase: second)
+        try await resumed.close()
+        await #expect(throws: KeyStoreError(.unsealFailed)) { try await unsealed(first) }
+        let last = try await unsealed(second)
+        for (key, material) in materials { #expect(try await last.primaryVersion(of: name(key)).material == material) }
+        try await last.close()
+    }
+
+    @Test(arguments: backends)
     func backupRestoresIntoAnEmptyStoreAndRejectsTampering(_ kind: StoreBackendKind) async throws {
         let database = try await kind.makeDatabase()
         let root = try newRootKey()
