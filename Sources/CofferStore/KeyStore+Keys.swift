@@ -176,13 +176,24 @@ extension KeyStore {
     public func keysDueForRotation(limit: Int = 1000) async throws -> [KeyIdentifier] {
         let now = self.now
         var due: [KeyIdentifier] = []
-        var after: KeyIdentifier?
+        var after: String?
         repeat {
-            let page = try await listKeys(after: after, limit: Self.maximumPageSize)
-            due += page.keys.filter { !$0.isDeleted && ($0.nextRotation.map { $0 <= now } ?? false) }.map(\.name)
+            let page = try await scanKeyRecords(after: after)
+            due += page.records.filter { !$0.isDeleted && ($0.nextRotation.map { $0 <= now } ?? false) }.map(\.name)
             after = page.next
         } while after != nil && due.count < limit
         return Array(due.prefix(limit))
+    }
+
+    /// A page of key records for the background passes (scheduled rotation, purge). A row that
+    /// fails its check is skipped — counted in ``integrityFailures``, and refused wherever it is
+    /// used — so that one tampered key does not stop the rotation of every other.
+    private func scanKeyRecords(after: String?) async throws -> (records: [KeyRecord], next: String?) {
+        let rows = try requireRows()
+        let limit = Self.maximumPageSize
+        let page = try await backend.transaction { tx in try await tx.records(.key, prefix: "", after: after, limit: limit) }
+        let records = page.compactMap { row in (try? rows.open(.key, row.id, row.body)).flatMap { try? KeyRecord.decoded($0) } }
+        return (records, page.count == limit ? page.last?.id : nil)
     }
 
     private func rotate(_ name: KeyIdentifier, onlyIfDue: Bool) async throws -> KeyRecord? {
@@ -285,10 +296,10 @@ extension KeyStore {
     public func purgeDeletedKeys() async throws -> [KeyIdentifier] {
         let now = self.now
         var purged: [KeyIdentifier] = []
-        var after: KeyIdentifier?
+        var after: String?
         repeat {
-            let page = try await listKeys(after: after, limit: Self.maximumPageSize)
-            for candidate in page.keys where (candidate.deletion.map { $0.purgeAfter <= now } ?? false) {
+            let page = try await scanKeyRecords(after: after)
+            for candidate in page.records where (candidate.deletion.map { $0.purgeAfter <= now } ?? false) {
                 let done: Bool = try await write { tx in
                     // Re-checked under the row lock: a restore may have won the race.
                     guard let body = try await tx.record(.key, candidate.name.rawValue, forUpdate: true) else { return false }

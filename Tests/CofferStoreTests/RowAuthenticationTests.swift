@@ -383,4 +383,26 @@ struct RowAuthenticationTests {
         #expect(try await emptyBackend.transaction { tx in try await tx.record(.meta, "store", forUpdate: false) } == nil)
         await #expect(throws: KeyStoreError(.storeMismatch)) { try await openPinned(other, .passphrase) }
     }
+
+    @Test(arguments: backends)
+    func backgroundPassesSkipATamperedKeyAndCountIt(_ kind: StoreBackendKind) async throws {
+        let database = try await kind.makeDatabase()
+        let clock = TestClock()
+        let store = try await KeyStore.open(backend: try await database.open(), root: .key(try newRootKey()), configuration: testConfiguration(clock, ttl: .zero))
+        for key in ["a-tampered", "b-fine"] {
+            try await store.createKey(name(key), type: .aes256GCM, options: KeyCreationOptions(rotationPeriod: .seconds(60)))
+        }
+        clock.advance(120)
+        try await (try await database.open()).transaction { tx in
+            try await tx.updateRecord(.key, "a-tampered", edit(try await tx.record(.key, "a-tampered", forUpdate: true)!, "\"rotationPeriod\":60", "\"rotationPeriod\":61"))
+        }
+        // The scheduler still rotates every other key; the tampered one is counted, and refused
+        // wherever it is used.
+        #expect(try await store.keysDueForRotation() == [name("b-fine")])
+        #expect(store.integrityFailures >= 1)
+        #expect(try await store.purgeDeletedKeys().isEmpty)
+        await #expect(throws: KeyStoreError(.integrityFailure)) { try await store.rotateIfDue(name("a-tampered")) }
+        #expect(try await store.rotateIfDue(name("b-fine"))?.latestVersion.rawValue == 2)
+        try await store.close()
+    }
 }
