@@ -215,6 +215,12 @@ public final class KeyStore: Sendable {
                     throw KeyStoreError(.storeMismatch, detail: "the database holds no store")
                 }
                 guard try await Self.holdsNoRows(tx) else {
+                    // Another node may have initialised the store since this transaction read
+                    // no store row (PostgreSQL reads committed rows per statement): retry, and
+                    // read what it wrote.
+                    if try await tx.record(.meta, "store", forUpdate: false) != nil {
+                        throw KeyStoreError(.conflict, detail: "store initialised concurrently")
+                    }
                     throw KeyStoreError(.integrityFailure, detail: "the store row is missing from a database that holds rows; restore it from a backup")
                 }
                 let storeID = StoreID(bytes: randomBytes(16))!
