@@ -32,7 +32,10 @@ public struct APIError: Error, Sendable {
         case let error as APIError:
             return error
         case let error as KeyStoreError:
-            return APIError(status(for: error.code), error.code.description, error.description)
+            // A 5xx keeps its detail (a row's id, a root key's id) to the operator's side: the
+            // caller gets the code and its fixed message.
+            let status = status(for: error.code)
+            return APIError(status, error.code.description, status.code >= 500 ? KeyStoreError(error.code).description : error.description)
         case let error as OperationError:
             let status: HTTPResponse.Status = error.code == .payloadTooLarge ? .contentTooLarge : .badRequest
             return APIError(status, error.code.description, error.description)

@@ -66,7 +66,9 @@ public struct ServerBootstrap {
         } else if case .sqlite = configuration.store, !FileManager.default.fileExists(atPath: sqlitePath(configuration)) {
             throw ConfigurationError("no store at \(sqlitePath(configuration)) (check --data-dir)")
         }
-        let rootKey = try openRootKey(configuration, create: create, logger: logger)
+        // A pinned store exists already, and so does its root key: a pinned server pointed at a
+        // wrong database must not create a root key (file or HSM key) before it refuses.
+        let rootKey = try openRootKey(configuration, create: create && configuration.expectedStoreID == nil, logger: logger)
         let backend = try await openBackend(configuration, rootKey: rootKey, logger: logger)
         if !create, !(try await KeyStore.isInitialised(backend)) {
             try await backend.close()

@@ -16,7 +16,7 @@ import Logging
 struct CofferServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "coffer-server", abstract: "Coffer's key-management service, and its store's admin commands.",
-        subcommands: [Serve.self, StoreAdmin.Backup.self, StoreAdmin.Restore.self, StoreAdmin.RotateRootKey.self, StoreAdmin.UpgradeStore.self, StoreAdmin.SealSecret.self],
+        subcommands: [Serve.self, StoreAdmin.Backup.self, StoreAdmin.Restore.self, StoreAdmin.RotateRootKey.self, StoreAdmin.UpgradeStore.self, StoreAdmin.AdminKey.self, StoreAdmin.SealSecret.self],
         defaultSubcommand: Serve.self)
 }
 

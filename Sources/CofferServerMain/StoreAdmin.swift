@@ -51,7 +51,7 @@ enum StoreAdmin {
             // they are and must not create a root key file of its own.
             let rootKey = configuration.hasSealedSecrets ? try ServerBootstrap.openRootKey(configuration, create: false, logger: logger) : nil
             let backend = try await ServerBootstrap.openBackend(configuration, rootKey: rootKey, logger: logger)
-            try await KeyStore.restoreBackup(Array(data), into: backend)
+            try await KeyStore.restoreBackup(Array(data), into: backend, expectedStoreID: configuration.expectedStoreID)
             try await backend.close()
             let target = ServerBootstrap.storeDescription(configuration)
             print("restored into \(target); open it with the root key the backup was sealed under")
@@ -124,6 +124,31 @@ enum StoreAdmin {
             print("check that you know every identity and policy the upgrade trusted:")
             for identity in identities { print("  identity \(identity.id) (policy \(identity.policy))") }
             for policy in policies { print("  policy \(policy.name)") }
+            if let storeID = keyStore.storeID {
+                // Pinned, the store refuses any store row from before this upgrade that someone
+                // might put back (from an old backup) to have rows of theirs trusted by another.
+                print("now pin the store: set store.id (COFFER_STORE_ID) to \(storeID.hex)")
+            }
+        }
+    }
+
+    struct AdminKey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "admin-key",
+            abstract: "Make a new API key under the admin policy (recreated if missing) and print it once: the way back in after a lost admin key.",
+            discussion: "Needs the root key (the store is opened with it); with a passphrase root key, give root.passphraseFile.")
+
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            let keyStore = try await ServerBootstrap.openStore(try await store.load(), create: false, logger: logger)
+            guard !keyStore.isSealed else {
+                try await keyStore.close()
+                throw ValidationError("a passphrase store needs its passphrase: set root.passphraseFile (COFFER_ROOT_PASSPHRASE_FILE)")
+            }
+            let text = try await AdminBootstrap.makeAdminKey(keyStore)
+            try await keyStore.close()
+            print("Admin API key (shown once): \(text)")
         }
     }
 

@@ -1,8 +1,9 @@
 /// A backend transaction seen through the store's ``RowAuthenticator``: every body written is
 /// tagged for its position and every body read is checked before the store sees it. All of
 /// ``KeyStore``'s reads and writes go through one of these (``KeyStore/transaction(_:)``), so no
-/// path can forget the check; only the store row before unseal, counting, backup and restore
-/// touch raw rows, and they say why.
+/// path can forget the check. Raw rows are touched only where each says why: the store row
+/// before unseal and at attach, counting, the background scan of key rows (which checks each
+/// row itself and skips a bad one), backup (which checks each row itself) and restore.
 struct AuthenticatedTransaction: KeyStoreTransaction {
     let inner: any KeyStoreTransaction
     let rows: RowAuthenticator

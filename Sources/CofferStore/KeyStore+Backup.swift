@@ -84,7 +84,11 @@ extension KeyStore {
     ///
     /// - Throws: ``KeyStoreError/Code/invalidBackup`` for a malformed, truncated or edited file
     ///   (nothing is written); ``KeyStoreError/Code/storeNotEmpty``.
-    public static func restoreBackup(_ bytes: [UInt8], into backend: any KeyStoreBackend) async throws {
+    ///
+    /// - Parameter expectedStoreID: the store the configuration pins (`store.id`), if any: a
+    ///   backup of another store is refused (``KeyStoreError/Code/storeMismatch``) before anything
+    ///   is written.
+    public static func restoreBackup(_ bytes: [UInt8], into backend: any KeyStoreBackend, expectedStoreID: StoreID? = nil) async throws {
         guard bytes.count <= maximumBackupByteCount, bytes.last == 0x0A else { throw KeyStoreError(.invalidBackup, detail: "truncated") }
         let lines = bytes.dropLast().split(separator: 0x0A, omittingEmptySubsequences: false)
         guard lines.count >= 2, let endLine = lines.last else { throw KeyStoreError(.invalidBackup, detail: "truncated") }
@@ -95,6 +99,9 @@ extension KeyStore {
             let expected = end.sha256.flatMap(Hex.decode),
             constantTimeEquals(expected, Array(SHA256.hash(data: bytes[..<bodyByteCount])))
         else { throw KeyStoreError(.invalidBackup, detail: "header or checksum") }
+        if let expectedStoreID, StoreID(hex: header.storeID) != expectedStoreID {
+            throw KeyStoreError(.storeMismatch, detail: "the backup is of store \(header.storeID), not \(expectedStoreID.hex)")
+        }
 
         var recordRows: [(RecordKind, StoredRow)] = []
         var versionRows: [StoredVersionRow] = []

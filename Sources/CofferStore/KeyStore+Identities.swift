@@ -159,6 +159,28 @@ extension KeyStore {
         }
     }
 
+    /// Whether the first administrator of this store was made. Recorded in the (tagged) store
+    /// row, so that a database writer who deletes the admin policy or every identity does not
+    /// get the server to make new ones — an allow-everything policy, an admin key printed for
+    /// whoever reads the output.
+    public func isAdminBootstrapped() async throws -> Bool {
+        try await transaction { tx in
+            guard let body = try await tx.record(.meta, "store", forUpdate: false) else { throw KeyStoreError(.integrityFailure, detail: "store row missing") }
+            return try StoredDocument.decode(StoreMetaDocument.self, body, what: "store").adminBootstrapped == true
+        }
+    }
+
+    /// Records that the first administrator was made (see ``isAdminBootstrapped()``).
+    public func markAdminBootstrapped() async throws {
+        try await write { tx in
+            guard let body = try await tx.record(.meta, "store", forUpdate: true) else { throw KeyStoreError(.integrityFailure, detail: "store row missing") }
+            var meta = try StoredDocument.decode(StoreMetaDocument.self, body, what: "store")
+            guard meta.adminBootstrapped != true else { return }
+            meta.adminBootstrapped = true
+            try await tx.updateRecord(.meta, "store", try StoredDocument.encode(meta))
+        }
+    }
+
     static func document(_ identity: Identity) -> IdentityDocument {
         var hash: IdentityDocument.HashDocument?
         if let h = identity.secretHash, case .scrypt(let logN, let r, let p) = h.parameters {

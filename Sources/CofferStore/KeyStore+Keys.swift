@@ -192,7 +192,13 @@ extension KeyStore {
         let rows = try requireRows()
         let limit = Self.maximumPageSize
         let page = try await backend.transaction { tx in try await tx.records(.key, prefix: "", after: after, limit: limit) }
-        let records = page.compactMap { row in (try? rows.open(.key, row.id, row.body)).flatMap { try? KeyRecord.decoded($0) } }
+        let records = page.compactMap { row -> KeyRecord? in
+            guard let body = try? rows.open(.key, row.id, row.body) else { return nil }
+            // A tagged body that does not decode was written by Coffer and damaged since, or by
+            // a Coffer this one does not understand: counted like a failed tag.
+            guard let record = try? KeyRecord.decoded(body) else { rows.failures.increment(); return nil }
+            return record
+        }
         return (records, page.count == limit ? page.last?.id : nil)
     }
 

@@ -42,21 +42,6 @@ extension KeyStore {
         let kdf = try await pendingPassphraseKDF()
         guard let salt = Base64URL.decode(Substring(kdf.salt)) else { throw KeyStoreError(.integrityFailure, detail: "invalid store row") }
         let newKey = try Self.passphraseRootKey(passphrase, parameters: .scrypt(logN: kdf.logN, r: kdf.r, p: kdf.p), salt: salt)
-        // The first run records which key the passphrase made; a later run with another
-        // passphrase would re-seal the rest under a third key, and the rows the first run did
-        // would open under none.
-        try await write { tx in
-            guard let body = try await tx.record(.meta, "store", forUpdate: true) else { throw KeyStoreError(.integrityFailure, detail: "store row missing") }
-            var meta = try StoredDocument.decode(StoreMetaDocument.self, body, what: "store")
-            if let pending = meta.pendingRootKeyID {
-                guard pending == newKey.id.hex else {
-                    throw KeyStoreError(.invalidArgument, detail: "a rotation to another passphrase is under way; run it again with that passphrase")
-                }
-            } else {
-                meta.pendingRootKeyID = newKey.id.hex
-                try await tx.updateRecord(.meta, "store", try StoredDocument.encode(meta))
-            }
-        }
         try await rotateRootKey(newKey, kdf: kdf, batchSize: batchSize, stoppingAfterBatches: stoppingAfterBatches, progress: progress)
     }
 
@@ -84,6 +69,11 @@ extension KeyStore {
         _ newKey: any RootKey, kdf: PassphraseKDFDocument?, batchSize: Int, stoppingAfterBatches: Int?, progress: KeyStoreProgress?
     ) async throws {
         let (_, storeID) = try requireRootKey()
+        // Every row's tag is checked before anything changes: the last step re-tags every row and
+        // would fail on one bad tag, after every version had been re-sealed under the new key —
+        // leaving a store whose record names one root key and whose versions another.
+        try await transaction { tx in try await Self.forEveryRow(tx, record: { _, _ in }, version: { _ in }) }
+        try await claimRotation(to: newKey)
         let total = try await countVersions()
         // From here this node seals new material under the new key and unseals with either.
         adopt(newKey)
@@ -140,7 +130,18 @@ extension KeyStore {
                     throw KeyStoreError(.integrityFailure, detail: "store row missing")
                 }
                 var meta = try StoredDocument.decode(StoreMetaDocument.self, body, what: "store")
-                try await Self.rewriteEveryRow(reading: reading, writing: writing)
+                guard meta.pendingRootKeyID == newKey.id.hex else {
+                    throw KeyStoreError(.conflict, detail: "another root-key rotation finished or took over meanwhile")
+                }
+                try await Self.forEveryRow(reading, record: { kind, row in
+                    try await writing.updateRecord(kind, row.id, row.body)
+                }, version: { row in
+                    // The last step is also the check that the batches covered every version.
+                    if let sealed = try Self.decodedVersion(row).sealedMaterial, sealed.rootKeyID != newKey.id {
+                        throw KeyStoreError(.conflict, detail: "key version \(row.key) v\(row.version) is not sealed under the new root key yet; run the rotation again")
+                    }
+                    try await writing.updateVersion(row.key, row.version, row.body)
+                })
                 meta.rootKind = Self.rootKind(newKey)
                 meta.rootKeyID = newKey.id.hex
                 meta.kdf = kdf
@@ -153,6 +154,30 @@ extension KeyStore {
         }
         adopt(rows: newRows)
         cache.evictAll()
+    }
+
+    /// Records `newKey` as the target of the rotation under way, or checks that it is the one
+    /// already recorded. Rows re-sealed by an interrupted rotation open only under its key: a
+    /// rotation to any other key would leave them under a key no single process holds with the
+    /// rest, so it is refused until the first one is finished.
+    private func claimRotation(to newKey: any RootKey) async throws {
+        try await write { tx in
+            guard let body = try await tx.record(.meta, "store", forUpdate: true) else { throw KeyStoreError(.integrityFailure, detail: "store row missing") }
+            var meta = try StoredDocument.decode(StoreMetaDocument.self, body, what: "store")
+            if let pending = meta.pendingRootKeyID {
+                guard pending == newKey.id.hex else {
+                    throw KeyStoreError(.invalidArgument, detail: "a rotation to root key \(pending) is under way; finish it with that key (or passphrase) first")
+                }
+                return
+            }
+            meta.pendingRootKeyID = newKey.id.hex
+            try await tx.updateRecord(.meta, "store", try StoredDocument.encode(meta))
+        }
+    }
+
+    static func decodedVersion(_ row: StoredVersionRow) throws -> KeyVersionRecord {
+        guard let name = try? KeyIdentifier(row.key) else { throw KeyStoreError(.integrityFailure, detail: "invalid key version row") }
+        return try KeyVersionRecord.decoded(key: name, version: try version(row.version), row.body)
     }
 
     /// How many key versions the store holds (all keys, all states).

@@ -1,7 +1,7 @@
 import CofferCrypto
 
 extension KeyStore {
-    /// Rows read per page while every row is rewritten (all pages are one transaction).
+    /// Rows read per page when every row is visited (all pages are one transaction).
     static let rewritePageSize = 500
 
     /// Upgrades a store written before rows were authenticated: makes its row key, tags every
@@ -17,15 +17,15 @@ extension KeyStore {
     ) async throws -> (StoreMetaDocument, RowAuthenticator) {
         let rowKey = RowAuthenticator.generateKey()
         let rows = RowAuthenticator(key: rowKey, failures: failures)
-        try await rewriteEveryRow(
-            reading: tx, writing: AuthenticatedTransaction(inner: tx, rows: rows),
-            checkRecord: checkUnauthenticated,
-            checkVersion: { row in
-                guard !RowAuthenticator.isFramed(row.body), let name = try? KeyIdentifier(row.key) else {
-                    throw KeyStoreError(.integrityFailure, detail: "invalid key version row")
-                }
-                _ = try KeyVersionRecord.decoded(key: name, version: try version(row.version), row.body)
-            })
+        let writing = AuthenticatedTransaction(inner: tx, rows: rows)
+        try await forEveryRow(tx, record: { kind, row in
+            try checkUnauthenticated(kind, row)
+            try await writing.updateRecord(kind, row.id, row.body)
+        }, version: { row in
+            guard !RowAuthenticator.isFramed(row.body) else { throw KeyStoreError(.integrityFailure, detail: "a tagged key version row in a store without a row key") }
+            _ = try decodedVersion(row)
+            try await writing.updateVersion(row.key, row.version, row.body)
+        })
         var upgraded = meta
         upgraded.v = 2
         upgraded.rowKey = Base64URL.encode(try rootKey.seal(rowKey, context: .rowKey(storeID: storeID)).bytes)
@@ -36,32 +36,25 @@ extension KeyStore {
         return (upgraded, rows)
     }
 
-    /// Reads every row but the store row through `reading` (which checks tags, or not) and writes
-    /// it back through `writing` (which tags it, with the same or a new row key), a page at a
-    /// time, all in the transaction both wrap.
-    static func rewriteEveryRow(
-        reading: any KeyStoreTransaction, writing: any KeyStoreTransaction,
-        checkRecord: (RecordKind, StoredRow) throws -> Void = { _, _ in }, checkVersion: (StoredVersionRow) throws -> Void = { _ in }
+    /// Calls `record` for every record but the store row and `version` for every key version,
+    /// as `tx` reads them (checking tags, or not), a page at a time, all in `tx`'s transaction.
+    static func forEveryRow(
+        _ tx: any KeyStoreTransaction,
+        record: (RecordKind, StoredRow) async throws -> Void, version: (StoredVersionRow) async throws -> Void
     ) async throws {
         for kind in RecordKind.allCases {
             var after: String?
             while true {
-                let page = try await reading.records(kind, prefix: "", after: after, limit: rewritePageSize)
-                for row in page where !(kind == .meta && row.id == "store") {
-                    try checkRecord(kind, row)
-                    try await writing.updateRecord(kind, row.id, row.body)
-                }
+                let page = try await tx.records(kind, prefix: "", after: after, limit: rewritePageSize)
+                for row in page where !(kind == .meta && row.id == "store") { try await record(kind, row) }
                 guard page.count == rewritePageSize, let last = page.last else { break }
                 after = last.id
             }
         }
         var cursor: (key: String, version: UInt32)?
         while true {
-            let page = try await reading.allVersions(after: cursor, limit: rewritePageSize)
-            for row in page {
-                try checkVersion(row)
-                try await writing.updateVersion(row.key, row.version, row.body)
-            }
+            let page = try await tx.allVersions(after: cursor, limit: rewritePageSize)
+            for row in page { try await version(row) }
             guard page.count == rewritePageSize, let last = page.last else { break }
             cursor = (last.key, last.version)
         }

@@ -96,8 +96,9 @@ public final class KeyStore: Sendable {
     /// Unseals a store opened with ``RootKeySource/passphrase``. On a store that has never been
     /// initialised, sets the passphrase.
     ///
-    /// - Throws: ``KeyStoreError/Code/unsealFailed`` for a wrong passphrase — one error whatever
-    ///   the reason, so unseal is no oracle.
+    /// - Throws: ``KeyStoreError/Code/unsealFailed`` for a wrong passphrase — one error for
+    ///   every way it can be wrong, so unseal is no oracle; other failures (a damaged or older
+    ///   store, the backend down) keep their own codes, which say nothing about the passphrase.
     public func unseal(passphrase: Passphrase) async throws {
         if let meta = try await readMeta() {
             guard meta.rootKind == "passphrase", let kdf = meta.kdf, let salt = Base64URL.decode(Substring(kdf.salt)) else {
@@ -201,6 +202,12 @@ public final class KeyStore: Sendable {
                     try self.checkPinned(storeID)
                     try Self.verify(rootKey, against: meta, storeID: storeID)
                     guard meta.rowKey != nil else {
+                        // A pinned store has served with tags (the id is asked for only then), so
+                        // an untagged store row here is a copy from before its upgrade, put back
+                        // to have forged rows blessed by another one.
+                        guard configuration.expectedStoreID == nil else {
+                            throw KeyStoreError(.integrityFailure, detail: "the store row of a pinned store (store.id) is in the form from before row tags: a copy from before its upgrade was put back; restore the database from a backup (to upgrade a store deliberately, unset store.id first)")
+                        }
                         guard upgrade else { throw KeyStoreError(.upgradeRequired) }
                         return try await Self.authenticateRows(tx, meta: meta, rootKey: rootKey, storeID: storeID, failures: rowFailures)
                     }

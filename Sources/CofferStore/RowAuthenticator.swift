@@ -50,7 +50,7 @@ struct RowAuthenticator: Sendable {
     /// - Throws: ``KeyStoreError/Code/integrityFailure`` for a row without a valid tag for this
     ///   position — one error whatever the reason.
     func open(_ kind: RecordKind, _ id: String, _ stored: [UInt8]) throws -> [UInt8] {
-        try open(stored, what: "\(kind) row") { recordTag(kind, id, $0) }
+        try open(stored, what: "\(kind) row \(id)") { recordTag(kind, id, $0) }
     }
 
     // MARK: Versions
@@ -60,7 +60,7 @@ struct RowAuthenticator: Sendable {
     }
 
     func open(version key: String, _ version: UInt32, _ stored: [UInt8]) throws -> [UInt8] {
-        try open(stored, what: "key version row") { versionTag(key, version, $0) }
+        try open(stored, what: "key version row \(key) v\(version)") { versionTag(key, version, $0) }
     }
 
     /// The body of `stored` if its tag is `expectedTag(body)`; the one integrity failure (counted)

@@ -22,8 +22,10 @@ struct StoreMetaDocument: Codable, Sendable {
     var rowKey: String?
     /// The KDF and salt of a passphrase root-key rotation under way (cleared when it ends).
     var pendingKDF: PassphraseKDFDocument?
-    /// The id of the root key that rotation's passphrase derives, recorded by its first run.
+    /// The id of the root key the rotation under way re-seals under, recorded by its first run.
     var pendingRootKeyID: String?
+    /// Whether the first administrator was made (``KeyStore/markAdminBootstrapped()``).
+    var adminBootstrapped: Bool?
 }
 
 struct PassphraseKDFDocument: Codable, Sendable, Hashable {

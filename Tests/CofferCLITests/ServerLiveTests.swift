@@ -102,6 +102,19 @@ struct ServerLiveTests {
         pinned.process.terminate()
         pinned.process.waitUntilExit()
 
+        // The break-glass for a lost admin key: a new one, made with the root key, printed once.
+        let breakGlass = try workspace.coffer("server", "admin-key", "--data-dir", data)
+        let newAdmin = try #require(String(decoding: breakGlass.stdout, as: UTF8.self).split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
+        TestSecrets.record(newAdmin)
+        #expect(breakGlass.status == 0 && newAdmin.hasPrefix("coffer-ak-"), "\(breakGlass.stderr)")
+        let withNewAdmin = try start(data)
+        defer { if withNewAdmin.process.isRunning { withNewAdmin.process.terminate() } }
+        #expect(!withNewAdmin.firstLines.contains("Admin API key"))
+        #expect(try curl(["--cacert", data + "/tls/cert.pem", "-H", "Authorization: Bearer \(newAdmin)", "https://127.0.0.1:\(withNewAdmin.port)/v1/keys/live/decrypt"],
+                         body: #"{"ciphertext":"\#(ciphertext)"}"#).out.contains(plaintext))
+        withNewAdmin.process.terminate()
+        withNewAdmin.process.waitUntilExit()
+
         // The data directory is private, and the audit log verifies and holds no secret.
         let mode = try FileManager.default.attributesOfItem(atPath: data)[.posixPermissions] as? Int
         #expect(mode == 0o700)

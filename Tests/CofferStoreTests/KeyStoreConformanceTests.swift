@@ -391,8 +391,9 @@ struct KeyStoreConformanceTests {
         try await store.rotateRootKey(toPassphrase: second, batchSize: 5, stoppingAfterBatches: 1)
         try await store.close()
         let resumed = try await unsealed(first)
-        // Another passphrase now would strand the rows already re-sealed: refused.
+        // Another passphrase, or a key file, now would strand the rows already re-sealed: refused.
         await #expect(throws: KeyStoreError(.invalidArgument)) { try await resumed.rotateRootKey(toPassphrase: try Passphrase("third passphrase 8812")) }
+        await #expect(throws: KeyStoreError(.invalidArgument)) { try await resumed.rotateRootKey(to: try newRootKey()) }
         // The same one finishes the pass (same salt, same key).
         try await resumed.rotateRootKey(toPassphrase: second)
         try await resumed.close()

@@ -274,6 +274,13 @@ struct RowAuthenticationTests {
         let oldPolicy = try #require(before.records.first { $0.0 == .policy && $0.1.id == "reader" }?.1.body)
         try await backend.transaction { tx in try await tx.updateRecord(.policy, "reader", oldPolicy) }
         await #expect(throws: KeyStoreError(.integrityFailure)) { try await reopened.policy(named: "reader") }
+        // A rotation over a store with a bad row refuses before it re-seals anything (it would
+        // otherwise fail at its last step, with the versions under a key the store row does not
+        // name), and says which row.
+        let versionsBefore = try await rawRows(backend).versions
+        let refused = await #expect(throws: KeyStoreError(.integrityFailure)) { try await reopened.rotateRootKey(to: try newRootKey()) }
+        #expect(refused?.description.contains("reader") == true)
+        #expect(try await rawRows(backend).versions == versionsBefore)
         try await reopened.close()
     }
 
@@ -298,6 +305,7 @@ struct RowAuthenticationTests {
         try await backend.transaction { tx in try await tx.deleteRecord(.policy, "junk") }
         // The wrong root key upgrades nothing either.
         await #expect(throws: KeyStoreError(.rootKeyMismatch)) { try await open(database, try newRootKey(), upgrade: true) }
+        let preUpgradeStoreRow = try await backend.transaction { tx in try await tx.record(.meta, "store", forUpdate: false)! }
 
         let upgraded = try await open(database, root, upgrade: true)
         #expect(upgraded.storeID == storeID)
@@ -316,6 +324,26 @@ struct RowAuthenticationTests {
             for row in versions { try await tx.updateVersion(row.key, row.version, row.body) }
         }
         #expect(try await backend.transaction { tx in try await tx.record(.meta, "store", forUpdate: false)! } == upgradedStoreRow)
+
+        // The store row from before the upgrade (an old backup's) put back over stripped rows:
+        // it is a genuine older store row, so an unpinned store can only ask for an upgrade —
+        // the operator's list of what it trusted is the guard there. Pinned (store.id), the
+        // store refuses it outright, and so does the upgrade.
+        try await stripTags(backend)
+        try await backend.transaction { tx in try await tx.updateRecord(.meta, "store", preUpgradeStoreRow) }
+        await #expect(throws: KeyStoreError(.upgradeRequired)) { try await open(database, root) }
+        var pinned = testConfiguration(ttl: .zero)
+        pinned.expectedStoreID = storeID
+        pinned.upgradeUnauthenticatedRows = true
+        let replay = await #expect(throws: KeyStoreError(.integrityFailure)) {
+            try await KeyStore.open(backend: try await database.open(), root: .key(root), configuration: pinned)
+        }
+        #expect(replay?.description.contains("pinned") == true)
+        for (_, row) in try await rawRows(backend).records { #expect(!RowAuthenticator.isFramed(row.body), "\(row.id) was tagged") }
+        try await backend.transaction { tx in
+            for (kind, row) in records { try await tx.updateRecord(kind, row.id, row.body) }
+            for row in versions { try await tx.updateVersion(row.key, row.version, row.body) }
+        }
 
         // Afterwards it opens as any store does, with everything it held.
         let reopened = try await open(database, root)
@@ -382,6 +410,14 @@ struct RowAuthenticationTests {
         let emptyBackend = try await empty.open()
         #expect(try await emptyBackend.transaction { tx in try await tx.record(.meta, "store", forUpdate: false) } == nil)
         await #expect(throws: KeyStoreError(.storeMismatch)) { try await openPinned(other, .passphrase) }
+        // Nor does a restore write another store's backup into the pinned database.
+        let otherStore = try await open(other, root)
+        let otherBackup = try await otherStore.backup()
+        try await otherStore.close()
+        await #expect(throws: KeyStoreError(.storeMismatch)) {
+            try await KeyStore.restoreBackup(otherBackup, into: emptyBackend, expectedStoreID: storeID)
+        }
+        #expect(try await emptyBackend.transaction { tx in try await tx.record(.meta, "store", forUpdate: false) } == nil)
     }
 
     @Test(arguments: backends)
@@ -392,7 +428,9 @@ struct RowAuthenticationTests {
         for key in ["a-tampered", "b-fine"] {
             try await store.createKey(name(key), type: .aes256GCM, options: KeyCreationOptions(rotationPeriod: .seconds(60)))
         }
-        clock.advance(120)
+        try await store.createKey(name("c-deleted"), type: .aes256GCM)
+        _ = try await store.deleteKey(name("c-deleted"))
+        clock.advance(8 * 24 * 3600)
         try await (try await database.open()).transaction { tx in
             try await tx.updateRecord(.key, "a-tampered", edit(try await tx.record(.key, "a-tampered", forUpdate: true)!, "\"rotationPeriod\":60", "\"rotationPeriod\":61"))
         }
@@ -400,7 +438,7 @@ struct RowAuthenticationTests {
         // wherever it is used.
         #expect(try await store.keysDueForRotation() == [name("b-fine")])
         #expect(store.integrityFailures >= 1)
-        #expect(try await store.purgeDeletedKeys().isEmpty)
+        #expect(try await store.purgeDeletedKeys() == [name("c-deleted")])
         await #expect(throws: KeyStoreError(.integrityFailure)) { try await store.rotateIfDue(name("a-tampered")) }
         #expect(try await store.rotateIfDue(name("b-fine"))?.latestVersion.rawValue == 2)
         try await store.close()
