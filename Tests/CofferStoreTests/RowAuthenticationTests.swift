@@ -31,6 +31,27 @@ struct RowAuthenticationTests {
         return (apiKey, identity, try await store.primaryVersion(of: name("orders")).material)
     }
 
+    /// What ``closedPopulatedStore(_:)`` made.
+    struct Populated {
+        let apiKey: String
+        let identity: CofferStore.Identity
+        let material: KeyMaterial
+        let recipient: X25519Recipient
+        let storeID: StoreID?
+    }
+
+    /// A new database with a populated store in it, closed again, and a raw backend on it: what
+    /// a database writer starts from.
+    func closedPopulatedStore(_ kind: StoreBackendKind) async throws -> (TestDatabase, SoftwareRootKey, any KeyStoreBackend, Populated) {
+        let database = try await kind.makeDatabase()
+        let root = try newRootKey()
+        let store = try await open(database, root)
+        let (apiKey, identity, material) = try await populate(store)
+        let made = Populated(apiKey: apiKey, identity: identity, material: material, recipient: try await store.importWrappingRecipient(), storeID: store.storeID)
+        try await store.close()
+        return (database, root, try await database.open(), made)
+    }
+
     /// Every raw row, as the database holds it.
     func rawRows(_ backend: any KeyStoreBackend) async throws -> (records: [(RecordKind, StoredRow)], versions: [StoredVersionRow]) {
         try await backend.transaction { tx in
@@ -148,12 +169,7 @@ struct RowAuthenticationTests {
 
     @Test(arguments: backends)
     func theStoreRowIsCheckedAtOpenAndCannotBeDowngradedOrDeleted(_ kind: StoreBackendKind) async throws {
-        let database = try await kind.makeDatabase()
-        let root = try newRootKey()
-        let store = try await open(database, root)
-        _ = try await populate(store)
-        try await store.close()
-        let backend = try await database.open()
+        let (database, root, backend, _) = try await closedPopulatedStore(kind)
         let original = try await backend.transaction { tx in try await tx.record(.meta, "store", forUpdate: false)! }
 
         // An edited store row (its root-key kind) does not open, even with the right root key.
@@ -227,12 +243,7 @@ struct RowAuthenticationTests {
 
     @Test(arguments: backends)
     func aStrippedStoreIsRefusedAndNothingInItIsTrusted(_ kind: StoreBackendKind) async throws {
-        let database = try await kind.makeDatabase()
-        let root = try newRootKey()
-        let store = try await open(database, root)
-        _ = try await populate(store)
-        try await store.close()
-        let backend = try await database.open()
+        let (database, root, backend, _) = try await closedPopulatedStore(kind)
         try await stripTags(backend)
         // With an admin identity of the attacker's added, untagged like the rest.
         let (secret, _) = APIKeySecret.generate()
@@ -286,14 +297,8 @@ struct RowAuthenticationTests {
 
     @Test(arguments: backends)
     func anOlderStoreIsUpgradedOnlyWhenAskedAndAllAtOnce(_ kind: StoreBackendKind) async throws {
-        let database = try await kind.makeDatabase()
-        let root = try newRootKey()
-        let store = try await open(database, root)
-        let (apiKey, identity, material) = try await populate(store)
-        let recipient = try await store.importWrappingRecipient()
-        let storeID = store.storeID
-        try await store.close()
-        let backend = try await database.open()
+        let (database, root, backend, made) = try await closedPopulatedStore(kind)
+        let (apiKey, identity, material, recipient, storeID) = (made.apiKey, made.identity, made.material, made.recipient, made.storeID)
         try await makeUntagged(backend, root: root)
 
         let refused = await #expect(throws: KeyStoreError(.upgradeRequired)) { try await open(database, root) }
