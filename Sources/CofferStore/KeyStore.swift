@@ -192,58 +192,13 @@ public final class KeyStore: Sendable {
     /// Initialises the store under `rootKey` if it is new; otherwise checks `rootKey` is its own
     /// and unseals the row key, then checks the store row's own tag with it.
     private func attach(_ rootKey: any RootKey, kdf: PassphraseKDFDocument? = nil) async throws {
-        let upgrade = configuration.upgradeUnauthenticatedRows
-        let configuration = self.configuration
-        let (meta, rows): (StoreMetaDocument, RowAuthenticator) = try await retryingConflicts { [self, backend, rowFailures] in
+        let (meta, rows): (StoreMetaDocument, RowAuthenticator) = try await retryingConflicts { [self, backend] in
             try await backend.transaction { tx in
+                let upgrade = configuration.upgradeUnauthenticatedRows
                 if let existing = try await tx.record(.meta, "store", forUpdate: upgrade) {
-                    let meta = try Self.decodeStoredMeta(existing)
-                    let storeID = try Self.storeID(meta)
-                    try self.checkPinned(storeID)
-                    try Self.verify(rootKey, against: meta, storeID: storeID)
-                    guard meta.rowKey != nil else {
-                        // A pinned store has served with tags (the id is asked for only then), so
-                        // an untagged store row here is a copy from before its upgrade, put back
-                        // to have forged rows blessed by another one.
-                        guard configuration.expectedStoreID == nil else {
-                            throw KeyStoreError(.integrityFailure, detail: "the store row of a pinned store (store.id) is in the form from before row tags: a copy from before its upgrade was put back; restore the database from a backup (to upgrade a store deliberately, unset store.id first)")
-                        }
-                        guard upgrade else { throw KeyStoreError(.upgradeRequired) }
-                        return try await Self.authenticateRows(tx, meta: meta, rootKey: rootKey, storeID: storeID, failures: rowFailures)
-                    }
-                    let rows = RowAuthenticator(key: try Self.unsealRowKey(meta, with: rootKey, storeID: storeID), failures: rowFailures)
-                    _ = try rows.open(.meta, "store", existing)
-                    return (meta, rows)
+                    return try await open(existing, in: tx, with: rootKey)
                 }
-                // No store row: a new store — unless the database holds rows, whose store row was
-                // deleted. Making a new store over them would hand a fresh row key (and, for a
-                // passphrase store, a fresh admin key) to whoever deleted it.
-                guard configuration.expectedStoreID == nil else {
-                    throw KeyStoreError(.storeMismatch, detail: "the database holds no store")
-                }
-                guard try await Self.holdsNoRows(tx) else {
-                    // Another node may have initialised the store since this transaction read
-                    // no store row (PostgreSQL reads committed rows per statement): retry, and
-                    // read what it wrote.
-                    if try await tx.record(.meta, "store", forUpdate: false) != nil {
-                        throw KeyStoreError(.conflict, detail: "store initialised concurrently")
-                    }
-                    throw KeyStoreError(.integrityFailure, detail: "the store row is missing from a database that holds rows; restore it from a backup")
-                }
-                let storeID = StoreID(bytes: randomBytes(16))!
-                let check = try rootKey.seal(KeyMaterial(randomBytes(32)), context: .rootKeyCheck(storeID: storeID))
-                let rowKey = RowAuthenticator.generateKey()
-                let sealedRowKey = try rootKey.seal(rowKey, context: .rowKey(storeID: storeID))
-                let meta = StoreMetaDocument(
-                    v: 2, storeID: storeID.hex, rootKind: Self.rootKind(rootKey), rootKeyID: rootKey.id.hex, kdf: kdf,
-                    check: Base64URL.encode(check.bytes), rowKey: Base64URL.encode(sealedRowKey.bytes))
-                let rows = RowAuthenticator(key: rowKey, failures: rowFailures)
-                // Another node initialising at the same moment wins the insert; this transaction
-                // then retries and reads what that node wrote.
-                guard try await tx.insertRecord(.meta, "store", rows.seal(.meta, "store", try StoredDocument.encode(meta))) else {
-                    throw KeyStoreError(.conflict, detail: "store initialised concurrently")
-                }
-                return (meta, rows)
+                return try await initialise(in: tx, under: rootKey, kdf: kdf)
             }
         }
         let storeID = try Self.storeID(meta)
@@ -253,6 +208,60 @@ public final class KeyStore: Sendable {
             state.storeID = storeID
             state.rows = rows
         }
+    }
+
+    /// The store row `existing`, checked: the pinned id, the root key, then (tagged) its own tag
+    /// under the row key it carries, or (untagged, from before row tags) the upgrade if asked.
+    private func open(_ existing: [UInt8], in tx: any KeyStoreTransaction, with rootKey: any RootKey) async throws -> (StoreMetaDocument, RowAuthenticator) {
+        let meta = try Self.decodeStoredMeta(existing)
+        let storeID = try Self.storeID(meta)
+        try checkPinned(storeID)
+        try Self.verify(rootKey, against: meta, storeID: storeID)
+        guard meta.rowKey != nil else {
+            // A pinned store has served with tags (the id is asked for only then), so an untagged
+            // store row here is a copy from before its upgrade, put back to have forged rows
+            // blessed by another one.
+            guard configuration.expectedStoreID == nil else {
+                throw KeyStoreError(.integrityFailure, detail: "the store row of a pinned store (store.id) is in the form from before row tags: a copy from before its upgrade was put back; restore the database from a backup (to upgrade a store deliberately, unset store.id first)")
+            }
+            guard configuration.upgradeUnauthenticatedRows else { throw KeyStoreError(.upgradeRequired) }
+            return try await Self.authenticateRows(tx, meta: meta, rootKey: rootKey, storeID: storeID, failures: rowFailures)
+        }
+        let rows = RowAuthenticator(key: try Self.unsealRowKey(meta, with: rootKey, storeID: storeID), failures: rowFailures)
+        _ = try rows.open(.meta, "store", existing)
+        return (meta, rows)
+    }
+
+    /// A new store under `rootKey`, in a database without a store row — refused if the database
+    /// holds rows (its store row was deleted: a new store over them would hand a fresh row key,
+    /// and for a passphrase store a fresh admin key, to whoever deleted it) or if `store.id` pins
+    /// a store that must already exist.
+    private func initialise(in tx: any KeyStoreTransaction, under rootKey: any RootKey, kdf: PassphraseKDFDocument?) async throws -> (StoreMetaDocument, RowAuthenticator) {
+        guard configuration.expectedStoreID == nil else {
+            throw KeyStoreError(.storeMismatch, detail: "the database holds no store")
+        }
+        guard try await Self.holdsNoRows(tx) else {
+            // Another node may have initialised the store since this transaction read no store
+            // row (PostgreSQL reads committed rows per statement): retry, and read what it wrote.
+            if try await tx.record(.meta, "store", forUpdate: false) != nil {
+                throw KeyStoreError(.conflict, detail: "store initialised concurrently")
+            }
+            throw KeyStoreError(.integrityFailure, detail: "the store row is missing from a database that holds rows; restore it from a backup")
+        }
+        let storeID = StoreID(bytes: randomBytes(16))!
+        let check = try rootKey.seal(KeyMaterial(randomBytes(32)), context: .rootKeyCheck(storeID: storeID))
+        let rowKey = RowAuthenticator.generateKey()
+        let sealedRowKey = try rootKey.seal(rowKey, context: .rowKey(storeID: storeID))
+        let meta = StoreMetaDocument(
+            v: 2, storeID: storeID.hex, rootKind: Self.rootKind(rootKey), rootKeyID: rootKey.id.hex, kdf: kdf,
+            check: Base64URL.encode(check.bytes), rowKey: Base64URL.encode(sealedRowKey.bytes))
+        let rows = RowAuthenticator(key: rowKey, failures: rowFailures)
+        // Another node initialising at the same moment wins the insert; this transaction then
+        // retries and reads what that node wrote.
+        guard try await tx.insertRecord(.meta, "store", rows.seal(.meta, "store", try StoredDocument.encode(meta))) else {
+            throw KeyStoreError(.conflict, detail: "store initialised concurrently")
+        }
+        return (meta, rows)
     }
 
     /// Refuses a store other than the one ``KeyStoreConfiguration/expectedStoreID`` pins.
