@@ -131,14 +131,15 @@ extension KeyStore {
                 }
                 var meta = try StoredDocument.decode(StoreMetaDocument.self, body, what: "store")
                 guard meta.pendingRootKeyID == newKey.id.hex else {
-                    throw KeyStoreError(.conflict, detail: "another root-key rotation finished or took over meanwhile")
+                    // Not `conflict`: retrying cannot help, and `conflict` is retried.
+                    throw KeyStoreError(.invalidArgument, detail: "another root-key rotation finished or took over meanwhile")
                 }
                 try await Self.forEveryRow(reading, record: { kind, row in
                     try await writing.updateRecord(kind, row.id, row.body)
                 }, version: { row in
                     // The last step is also the check that the batches covered every version.
                     if let sealed = try Self.decodedVersion(row).sealedMaterial, sealed.rootKeyID != newKey.id {
-                        throw KeyStoreError(.conflict, detail: "key version \(row.key) v\(row.version) is not sealed under the new root key yet; run the rotation again")
+                        throw KeyStoreError(.invalidArgument, detail: "key version \(row.key) v\(row.version) is not sealed under the new root key yet; run the rotation again")
                     }
                     try await writing.updateVersion(row.key, row.version, row.body)
                 })
