@@ -13,6 +13,27 @@ enum StoreAdmin {
         return logger
     }
 
+    /// The store, opened with its root key for a command that needs it unsealed (a passphrase
+    /// store is unsealed through `root.passphraseFile`).
+    static func openUnsealed(_ options: StoreOptions, upgradeRows: Bool = false) async throws -> KeyStore {
+        let keyStore = try await ServerBootstrap.openStore(try await options.load(), create: false, upgradeRows: upgradeRows, logger: logger)
+        guard !keyStore.isSealed else {
+            try await keyStore.close()
+            throw ValidationError("a passphrase store needs its passphrase: set root.passphraseFile (COFFER_ROOT_PASSPHRASE_FILE)")
+        }
+        return keyStore
+    }
+
+    /// Every item of a paged listing: `page(last)` lists those after `last`, a full page at most.
+    static func everyPage<T>(_ page: (T?) async throws -> [T]) async throws -> [T] {
+        var all: [T] = []
+        while true {
+            let next = try await page(all.last)
+            all += next
+            if next.count < KeyStore.maximumPageSize { return all }
+        }
+    }
+
     struct Backup: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "backup", abstract: "Write a backup of the whole store (key material stays sealed under the root key).")
@@ -100,24 +121,11 @@ enum StoreAdmin {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            let keyStore = try await ServerBootstrap.openStore(try await store.load(), create: false, upgradeRows: true, logger: logger)
-            guard !keyStore.isSealed else {
-                try await keyStore.close()
-                throw ValidationError("a passphrase store needs its passphrase: set root.passphraseFile (COFFER_ROOT_PASSPHRASE_FILE)")
-            }
+            let keyStore = try await openUnsealed(store, upgradeRows: true)
             // What the upgrade trusted, for the operator to read: an identity or policy here that
             // nobody made was added behind Coffer's back before the upgrade.
-            var identities: [Identity] = [], policies: [Policy] = []
-            while true {
-                let page = try await keyStore.listIdentities(after: identities.last?.id, limit: KeyStore.maximumPageSize)
-                identities += page
-                if page.count < KeyStore.maximumPageSize { break }
-            }
-            while true {
-                let page = try await keyStore.listPolicies(after: policies.last?.name, limit: KeyStore.maximumPageSize)
-                policies += page
-                if page.count < KeyStore.maximumPageSize { break }
-            }
+            let identities = try await everyPage { try await keyStore.listIdentities(after: $0?.id, limit: KeyStore.maximumPageSize) }
+            let policies = try await everyPage { try await keyStore.listPolicies(after: $0?.name, limit: KeyStore.maximumPageSize) }
             let total = try await keyStore.countVersions()
             try await keyStore.close()
             print("every row of the store is authenticated (\(total) key versions); start the server as before")
@@ -141,11 +149,7 @@ enum StoreAdmin {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            let keyStore = try await ServerBootstrap.openStore(try await store.load(), create: false, logger: logger)
-            guard !keyStore.isSealed else {
-                try await keyStore.close()
-                throw ValidationError("a passphrase store needs its passphrase: set root.passphraseFile (COFFER_ROOT_PASSPHRASE_FILE)")
-            }
+            let keyStore = try await openUnsealed(store)
             let text = try await AdminBootstrap.makeAdminKey(keyStore)
             try await keyStore.close()
             print("Admin API key (shown once): \(text)")

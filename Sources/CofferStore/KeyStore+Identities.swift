@@ -164,21 +164,12 @@ extension KeyStore {
     /// get the server to make new ones — an allow-everything policy, an admin key printed for
     /// whoever reads the output.
     public func isAdminBootstrapped() async throws -> Bool {
-        try await transaction { tx in
-            guard let body = try await tx.record(.meta, "store", forUpdate: false) else { throw KeyStoreError(.integrityFailure, detail: "store row missing") }
-            return try StoredDocument.decode(StoreMetaDocument.self, body, what: "store").adminBootstrapped == true
-        }
+        try await transaction { tx in try await Self.storeRow(tx, forUpdate: false).adminBootstrapped == true }
     }
 
     /// Records that the first administrator was made (see ``isAdminBootstrapped()``).
     public func markAdminBootstrapped() async throws {
-        try await write { tx in
-            guard let body = try await tx.record(.meta, "store", forUpdate: true) else { throw KeyStoreError(.integrityFailure, detail: "store row missing") }
-            var meta = try StoredDocument.decode(StoreMetaDocument.self, body, what: "store")
-            guard meta.adminBootstrapped != true else { return }
-            meta.adminBootstrapped = true
-            try await tx.updateRecord(.meta, "store", try StoredDocument.encode(meta))
-        }
+        try await updateStoreRow { $0.adminBootstrapped = true }
     }
 
     static func document(_ identity: Identity) -> IdentityDocument {

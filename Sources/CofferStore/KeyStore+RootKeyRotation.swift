@@ -54,13 +54,10 @@ extension KeyStore {
             throw KeyStoreError(.invalidArgument, detail: "the unseal passphrase KDF must be scrypt")
         }
         try configuration.passphraseKDF.validateForNewData()
-        return try await write { tx in
-            guard let body = try await tx.record(.meta, "store", forUpdate: true) else { throw KeyStoreError(.integrityFailure, detail: "store row missing") }
-            var meta = try StoredDocument.decode(StoreMetaDocument.self, body, what: "store")
+        return try await updateStoreRow { meta in
             if let pending = meta.pendingKDF { return pending }
             let kdf = PassphraseKDFDocument(logN: logN, r: r, p: p, salt: Base64URL.encode(randomBytes(16)))
             meta.pendingKDF = kdf
-            try await tx.updateRecord(.meta, "store", try StoredDocument.encode(meta))
             return kdf
         }
     }
@@ -126,10 +123,7 @@ extension KeyStore {
             try await backend.transaction { raw in
                 let reading = AuthenticatedTransaction(inner: raw, rows: oldRows)
                 let writing = AuthenticatedTransaction(inner: raw, rows: newRows)
-                guard let body = try await reading.record(.meta, "store", forUpdate: true) else {
-                    throw KeyStoreError(.integrityFailure, detail: "store row missing")
-                }
-                var meta = try StoredDocument.decode(StoreMetaDocument.self, body, what: "store")
+                var meta = try await Self.storeRow(reading, forUpdate: true)
                 guard meta.pendingRootKeyID == newKey.id.hex else {
                     // Not `conflict`: retrying cannot help, and `conflict` is retried.
                     throw KeyStoreError(.invalidArgument, detail: "another root-key rotation finished or took over meanwhile")
@@ -162,17 +156,12 @@ extension KeyStore {
     /// rotation to any other key would leave them under a key no single process holds with the
     /// rest, so it is refused until the first one is finished.
     private func claimRotation(to newKey: any RootKey) async throws {
-        try await write { tx in
-            guard let body = try await tx.record(.meta, "store", forUpdate: true) else { throw KeyStoreError(.integrityFailure, detail: "store row missing") }
-            var meta = try StoredDocument.decode(StoreMetaDocument.self, body, what: "store")
-            if let pending = meta.pendingRootKeyID {
-                guard pending == newKey.id.hex else {
-                    throw KeyStoreError(.invalidArgument, detail: "a rotation to root key \(pending) is under way; finish it with that key (or passphrase) first")
-                }
-                return
+        let target = newKey.id.hex
+        try await updateStoreRow { meta in
+            if let pending = meta.pendingRootKeyID, pending != target {
+                throw KeyStoreError(.invalidArgument, detail: "a rotation to root key \(pending) is under way; finish it with that key (or passphrase) first")
             }
-            meta.pendingRootKeyID = newKey.id.hex
-            try await tx.updateRecord(.meta, "store", try StoredDocument.encode(meta))
+            meta.pendingRootKeyID = target
         }
     }
 

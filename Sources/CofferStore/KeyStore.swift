@@ -319,6 +319,26 @@ public final class KeyStore: Sendable {
 
     var now: Date { configuration.clock() }
 
+    /// The store row as `tx` reads it (checked, when `tx` is authenticated), decoded.
+    static func storeRow(_ tx: any KeyStoreTransaction, forUpdate: Bool) async throws -> StoreMetaDocument {
+        guard let body = try await tx.record(.meta, "store", forUpdate: forUpdate) else {
+            throw KeyStoreError(.integrityFailure, detail: "store row missing")
+        }
+        return try StoredDocument.decode(StoreMetaDocument.self, body, what: "store")
+    }
+
+    /// Reads the store row for update, lets `change` edit it, and writes it back (tagged) if it
+    /// changed, all in one transaction; returns what `change` returns.
+    func updateStoreRow<R: Sendable>(_ change: @Sendable @escaping (inout StoreMetaDocument) throws -> R) async throws -> R {
+        try await write { tx in
+            let before = try await Self.storeRow(tx, forUpdate: true)
+            var meta = before
+            let result = try change(&meta)
+            if meta != before { try await tx.updateRecord(.meta, "store", try StoredDocument.encode(meta)) }
+            return result
+        }
+    }
+
     /// The current row authenticator, or ``KeyStoreError/Code/sealed``.
     func requireRows() throws -> RowAuthenticator {
         guard let rows = state.lock.withLock({ state.rows }) else { throw KeyStoreError(.sealed) }

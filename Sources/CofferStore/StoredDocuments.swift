@@ -12,7 +12,7 @@ import CofferCrypto
 /// The store row. `"v": 2` since rows are authenticated: it carries the sealed row key and is
 /// itself tagged. `"v": 1` (no row key, bare JSON) is what older stores hold until
 /// `coffer server upgrade-store`.
-struct StoreMetaDocument: Codable, Sendable {
+struct StoreMetaDocument: Codable, Sendable, Equatable {
     var v = 2
     var storeID: String
     var rootKind: String
