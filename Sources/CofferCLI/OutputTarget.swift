@@ -111,6 +111,17 @@ final class OutputTarget {
         bytesWritten += bytes.count
     }
 
+    /// Writes `pieces` in order, with one `writev` where the kernel takes them all at once.
+    func write(gathering pieces: UnsafeBufferPointer<UnsafeRawBufferPointer>) throws {
+        let fd = self.fd
+        let failure = GatheredWrite.writeAll(pieces) { vectors, count in
+            let written = Glibc.writev(fd, vectors, count)
+            return written < 0 ? -Int(errno) : written
+        }
+        if let failure { throw CLIError.io("write", name, errno: failure) }
+        bytesWritten += pieces.reduce(0) { $0 + $1.count }
+    }
+
     func write(_ bytes: [UInt8]) throws {
         try bytes.withUnsafeBytes { try write($0) }
     }

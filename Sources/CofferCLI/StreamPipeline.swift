@@ -38,11 +38,15 @@ enum StreamPipeline {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: readSize, alignment: bufferAlignment)
         let spare = UnsafeMutableRawBufferPointer.allocate(byteCount: readSize, alignment: bufferAlignment)
         defer { buffer.deallocate(); spare.deallocate() }
+        func gatheringSink(_ pieces: UnsafeBufferPointer<UnsafeRawBufferPointer>) throws {
+            guard armor else { return try output.write(gathering: pieces) }
+            for piece in pieces { try sink(piece) }
+        }
         try readOverlapped(from: source, buffers: (buffer, spare)) { bytes, meanwhile in
-            try encryptor.update(rawBuffer: bytes, sink: sink, meanwhile: meanwhile)
+            try encryptor.updateGathering(rawBuffer: bytes, sink: gatheringSink, meanwhile: meanwhile)
             meter?.advance(by: bytes.count)
         }
-        try encryptor.finish(sink: sink)
+        try encryptor.finishGathering(sink: gatheringSink)
         if armor {
             armorEncoder.finish(into: &armored)
             try output.write(armored)
@@ -117,6 +121,16 @@ enum StreamPipeline {
             }
             if plaintextOffset + bytes.count >= range.end { throw RangeComplete() }
         }
+        // Whole batches of authenticated plaintext go out in one `writev` once the terminal check
+        // is done, unless a range picks bytes out of them.
+        func gatheringSink(_ pieces: UnsafeBufferPointer<UnsafeRawBufferPointer>) throws {
+            guard range == nil, checkedForTerminal else {
+                for piece in pieces { try sink(piece) }
+                return
+            }
+            try output.write(gathering: pieces)
+            plaintextOffset += pieces.reduce(0) { $0 + $1.count }
+        }
         do {
             try decryptor.update(binary, into: sink)
             meter?.advance(by: first)
@@ -134,7 +148,7 @@ enum StreamPipeline {
                 let spare = UnsafeMutableRawBufferPointer.allocate(byteCount: decryptReadSize, alignment: bufferAlignment)
                 defer { spare.deallocate() }
                 try readOverlapped(from: source, buffers: (buffer, spare)) { bytes, meanwhile in
-                    try decryptor.update(rawBuffer: bytes, sink: sink, meanwhile: meanwhile)
+                    try decryptor.updateGathering(rawBuffer: bytes, sink: gatheringSink, meanwhile: meanwhile)
                     meter?.advance(by: bytes.count)
                 }
             }
@@ -142,7 +156,7 @@ enum StreamPipeline {
                 try armorDecoder.finish(into: &binary)
                 try decryptor.update(binary, into: sink)
             }
-            try decryptor.finish(sink: sink)
+            try decryptor.finishGathering(sink: gatheringSink)
         } catch is RangeComplete {
             return
         }

@@ -59,6 +59,14 @@ public struct ChunkedMessageDecryptor {
     /// `meanwhile` runs exactly once on the calling thread if the update succeeds, as in
     /// ``ChunkedMessageEncryptor/update(rawBuffer:sink:meanwhile:)``.
     public mutating func update(rawBuffer: UnsafeRawBufferPointer, sink: ByteSink, meanwhile: () throws -> Void = {}) throws {
+        try withoutActuallyEscaping(sink) { sink in
+            try updateGathering(rawBuffer: rawBuffer, sink: gathering(sink), meanwhile: meanwhile)
+        }
+    }
+
+    /// ``update(rawBuffer:sink:meanwhile:)`` handing over the plaintext of each parallel batch
+    /// in one call (a file writer's one `writev`), once every chunk in it has authenticated.
+    public mutating func updateGathering(rawBuffer: UnsafeRawBufferPointer, sink: GatheringByteSink, meanwhile: () throws -> Void = {}) throws {
         do {
             try runningOnce(meanwhile) { once in try process(rawBuffer[...], sink: sink, meanwhile: once) }
         } catch {
@@ -69,6 +77,11 @@ public struct ChunkedMessageDecryptor {
 
     /// Ends the stream: opens the final chunk, or fails if the stream is truncated.
     public mutating func finish(sink: ByteSink) throws {
+        try withoutActuallyEscaping(sink) { sink in try finishGathering(sink: gathering(sink)) }
+    }
+
+    /// ``finish(sink:)`` with a gathering sink.
+    public mutating func finishGathering(sink: GatheringByteSink) throws {
         if case .finished = state { throw CofferCryptoError(.streamMisuse, detail: "finish called twice") }
         do {
             guard case .payload(let cipher) = state else { throw CofferCryptoError.authenticationFailed }
@@ -80,7 +93,7 @@ public struct ChunkedMessageDecryptor {
             let plain = try buffer.withUnsafeBytes { try cipher.openedData($0, index: index) }
             state = .finished
             buffer = []
-            try plain.withUnsafeBytes { try sink($0) }
+            try plain.withUnsafeBytes { try give($0, to: sink) }
         } catch {
             fail()
             throw error
@@ -93,7 +106,7 @@ public struct ChunkedMessageDecryptor {
         buffer = []
     }
 
-    mutating func process(_ input: Slice<UnsafeRawBufferPointer>, sink: ByteSink, meanwhile: () throws -> Void = {}) throws {
+    mutating func process(_ input: Slice<UnsafeRawBufferPointer>, sink: GatheringByteSink, meanwhile: () throws -> Void = {}) throws {
         var input = input
         while true {
             switch state {
@@ -122,7 +135,7 @@ public struct ChunkedMessageDecryptor {
     }
 
     private mutating func processPayload(
-        _ input: Slice<UnsafeRawBufferPointer>, cipher: ChunkCipher, sink: ByteSink, meanwhile: () throws -> Void
+        _ input: Slice<UnsafeRawBufferPointer>, cipher: ChunkCipher, sink: GatheringByteSink, meanwhile: () throws -> Void
     ) throws {
         let sealed = ChunkedEncryption.sealedChunkByteCount
         var input = input
@@ -149,7 +162,7 @@ public struct ChunkedMessageDecryptor {
     /// releasing it before the end of the stream is safe. In parallel mode a batch is released
     /// only when all of its chunks have authenticated.
     private mutating func openFullChunks(
-        _ input: UnsafeRawBufferPointer, cipher: ChunkCipher, sink: ByteSink, meanwhile: () throws -> Void
+        _ input: UnsafeRawBufferPointer, cipher: ChunkCipher, sink: GatheringByteSink, meanwhile: () throws -> Void
     ) throws {
         let sealed = ChunkedEncryption.sealedChunkByteCount
         let count = input.count / sealed
@@ -162,7 +175,7 @@ public struct ChunkedMessageDecryptor {
             guard first + UInt64(n) < ChunkedEncryption.maximumChunkCount else { throw CofferCryptoError.authenticationFailed }
             if n == 1 {
                 let plain = try cipher.openedData(UnsafeRawBufferPointer(rebasing: input[(base * sealed)..<((base + 1) * sealed)]), index: first)
-                try plain.withUnsafeBytes { try sink($0) }
+                try plain.withUnsafeBytes { try give($0, to: sink) }
             } else {
                 // Released only once every chunk of the batch has authenticated.
                 try ParallelChunks.map(count: n, workers: workers, into: &openedChunks, meanwhile: meanwhile) { i in
@@ -170,9 +183,7 @@ public struct ChunkedMessageDecryptor {
                         UnsafeRawBufferPointer(rebasing: input[((base + i) * sealed)..<((base + i + 1) * sealed)]),
                         index: first + UInt64(i))
                 }
-                for i in 0..<n {
-                    try openedChunks[i]!.withUnsafeBytes { try sink($0) }
-                }
+                try gather(count: n, { i, use in try openedChunks[i]!.withUnsafeBytes(use) }, into: sink)
             }
             nextIndex += UInt64(n)
             done += n

@@ -61,6 +61,14 @@ public struct ChunkedMessageEncryptor: ~Copyable {
     /// another buffer), or at the end when nothing was sealed in parallel. `rawBuffer` must stay
     /// untouched by it.
     public mutating func update(rawBuffer: UnsafeRawBufferPointer, sink: ByteSink, meanwhile: () throws -> Void = {}) throws {
+        try withoutActuallyEscaping(sink) { sink in
+            try updateGathering(rawBuffer: rawBuffer, sink: gathering(sink), meanwhile: meanwhile)
+        }
+    }
+
+    /// ``update(rawBuffer:sink:meanwhile:)`` handing over the sealed chunks of each parallel batch
+    /// in one call (a file writer's one `writev`).
+    public mutating func updateGathering(rawBuffer: UnsafeRawBufferPointer, sink: GatheringByteSink, meanwhile: () throws -> Void = {}) throws {
         guard !finished else { throw CofferCryptoError(.streamMisuse, detail: "update after finish or failure") }
         do {
             try runningOnce(meanwhile) { once in try seal(rawBuffer, sink: sink, meanwhile: once) }
@@ -72,6 +80,11 @@ public struct ChunkedMessageEncryptor: ~Copyable {
 
     /// Seals the final (short, possibly empty) chunk. The stream is complete after this.
     public mutating func finish(sink: ByteSink) throws {
+        try withoutActuallyEscaping(sink) { sink in try finishGathering(sink: gathering(sink)) }
+    }
+
+    /// ``finish(sink:)`` with a gathering sink.
+    public mutating func finishGathering(sink: GatheringByteSink) throws {
         guard !finished else { throw CofferCryptoError(.streamMisuse, detail: "finish after finish or failure") }
         finished = true
         try emitPrefix(sink)
@@ -85,7 +98,7 @@ public struct ChunkedMessageEncryptor: ~Copyable {
 
     /// The work of ``update(rawBuffer:sink:meanwhile:)``: complete a pending chunk, seal every
     /// full chunk, keep the rest pending.
-    private mutating func seal(_ rawBuffer: UnsafeRawBufferPointer, sink: ByteSink, meanwhile: () throws -> Void) throws {
+    private mutating func seal(_ rawBuffer: UnsafeRawBufferPointer, sink: GatheringByteSink, meanwhile: () throws -> Void) throws {
         try emitPrefix(sink)
         let chunk = ChunkedEncryption.chunkByteCount
         var input = rawBuffer[...]
@@ -108,10 +121,10 @@ public struct ChunkedMessageEncryptor: ~Copyable {
         pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: input))
     }
 
-    private mutating func emitPrefix(_ sink: ByteSink) throws {
+    private mutating func emitPrefix(_ sink: GatheringByteSink) throws {
         if let prefix = pendingPrefix {
             pendingPrefix = nil
-            try prefix.withUnsafeBytes { try sink($0) }
+            try prefix.withUnsafeBytes { try give($0, to: sink) }
         }
     }
 
@@ -122,15 +135,20 @@ public struct ChunkedMessageEncryptor: ~Copyable {
     }
 
     /// Passes a sealed chunk's wire bytes (`ciphertext || tag`) to the sink without copying.
-    private static func emit(_ box: AES.GCM.SealedBox, _ sink: ByteSink) throws {
+    private static func emit(_ box: AES.GCM.SealedBox, _ sink: GatheringByteSink) throws {
+        try wireBytes(of: box) { try give($0, to: sink) }
+    }
+
+    /// Lends a sealed chunk's wire bytes: swift-crypto's `combined` is `nonce || ciphertext || tag`.
+    private static func wireBytes(of box: AES.GCM.SealedBox, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
         try box.combined!.withUnsafeBytes { combined in
-            try sink(UnsafeRawBufferPointer(rebasing: combined[ChunkedEncryption.nonceByteCount...]))
+            try body(UnsafeRawBufferPointer(rebasing: combined[ChunkedEncryption.nonceByteCount...]))
         }
     }
 
     /// Seals `input` (a whole number of full chunks) at the next indexes; `meanwhile` goes to
     /// the parallel batches (it runs once, see ``update(rawBuffer:sink:meanwhile:)``).
-    private mutating func sealFullChunks(_ input: UnsafeRawBufferPointer, sink: ByteSink, meanwhile: () throws -> Void) throws {
+    private mutating func sealFullChunks(_ input: UnsafeRawBufferPointer, sink: GatheringByteSink, meanwhile: () throws -> Void) throws {
         let chunk = ChunkedEncryption.chunkByteCount
         let count = input.count / chunk
         // Keep one chunk of headroom so the final chunk can always be sealed.
@@ -151,9 +169,7 @@ public struct ChunkedMessageEncryptor: ~Copyable {
                         UnsafeRawBufferPointer(rebasing: input[((base + i) * chunk)..<((base + i + 1) * chunk)]),
                         index: first + UInt64(i))
                 }
-                for i in 0..<n {
-                    try ChunkedMessageEncryptor.emit(sealedBoxes[i]!, sink)
-                }
+                try gather(count: n, { i, use in try ChunkedMessageEncryptor.wireBytes(of: sealedBoxes[i]!, use) }, into: sink)
             }
             nextIndex += UInt64(n)
             done += n

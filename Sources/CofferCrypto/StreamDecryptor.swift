@@ -49,6 +49,14 @@ public struct StreamDecryptor: ~Copyable {
     /// authenticate in that batch is reported before a failed `meanwhile`; one in a later batch
     /// of the same update is not reached.
     public mutating func update(rawBuffer: UnsafeRawBufferPointer, sink: ByteSink, meanwhile: () throws -> Void = {}) throws {
+        try withoutActuallyEscaping(sink) { sink in
+            try updateGathering(rawBuffer: rawBuffer, sink: gathering(sink), meanwhile: meanwhile)
+        }
+    }
+
+    /// ``update(rawBuffer:sink:meanwhile:)`` handing over the plaintext of each parallel batch in
+    /// one call, once every chunk in it has authenticated (a file writer's one `writev`).
+    public mutating func updateGathering(rawBuffer: UnsafeRawBufferPointer, sink: GatheringByteSink, meanwhile: () throws -> Void = {}) throws {
         guard !failed else { throw CofferCryptoError.authenticationFailed }
         do {
             var input = rawBuffer[...]
@@ -70,7 +78,7 @@ public struct StreamDecryptor: ~Copyable {
                     headerBuffer = []
                 }
             }
-            try message!.update(rawBuffer: UnsafeRawBufferPointer(rebasing: input), sink: sink, meanwhile: meanwhile)
+            try message!.updateGathering(rawBuffer: UnsafeRawBufferPointer(rebasing: input), sink: sink, meanwhile: meanwhile)
         } catch {
             failed = true
             headerBuffer = []
@@ -80,10 +88,15 @@ public struct StreamDecryptor: ~Copyable {
 
     /// Ends the stream: opens the final chunk, or fails if the stream is truncated.
     public mutating func finish(sink: ByteSink) throws {
+        try withoutActuallyEscaping(sink) { sink in try finishGathering(sink: gathering(sink)) }
+    }
+
+    /// ``finish(sink:)`` with a gathering sink.
+    public mutating func finishGathering(sink: GatheringByteSink) throws {
         guard !failed, message != nil else {
             failed = true
             throw CofferCryptoError.authenticationFailed
         }
-        try message!.finish(sink: sink)
+        try message!.finishGathering(sink: sink)
     }
 }

@@ -48,20 +48,33 @@ public struct StreamEncryptor: ~Copyable {
     /// batch, or after the update when none ran in parallel
     /// (``ChunkedMessageEncryptor/update(rawBuffer:sink:meanwhile:)``).
     public mutating func update(rawBuffer: UnsafeRawBufferPointer, sink: ByteSink, meanwhile: () throws -> Void = {}) throws {
+        try withoutActuallyEscaping(sink) { sink in
+            try updateGathering(rawBuffer: rawBuffer, sink: gathering(sink), meanwhile: meanwhile)
+        }
+    }
+
+    /// ``update(rawBuffer:sink:meanwhile:)`` handing over each parallel batch of sealed chunks
+    /// in one call, so a file writer can write it with one `writev`.
+    public mutating func updateGathering(rawBuffer: UnsafeRawBufferPointer, sink: GatheringByteSink, meanwhile: () throws -> Void = {}) throws {
         try emitHeader(sink)
-        try message.update(rawBuffer: rawBuffer, sink: sink, meanwhile: meanwhile)
+        try message.updateGathering(rawBuffer: rawBuffer, sink: sink, meanwhile: meanwhile)
     }
 
     /// Seals the final chunk. The stream is complete after this.
     public mutating func finish(sink: ByteSink) throws {
-        try emitHeader(sink)
-        try message.finish(sink: sink)
+        try withoutActuallyEscaping(sink) { sink in try finishGathering(sink: gathering(sink)) }
     }
 
-    private mutating func emitHeader(_ sink: ByteSink) throws {
+    /// ``finish(sink:)`` with a gathering sink.
+    public mutating func finishGathering(sink: GatheringByteSink) throws {
+        try emitHeader(sink)
+        try message.finishGathering(sink: sink)
+    }
+
+    private mutating func emitHeader(_ sink: GatheringByteSink) throws {
         if let header {
             self.header = nil
-            try header.withUnsafeBytes { try sink($0) }
+            try header.withUnsafeBytes { try give($0, to: sink) }
         }
     }
 }

@@ -192,6 +192,58 @@ let chunk = ChunkedEncryption.chunkByteCount
         }
     }
 
+    /// The gathering forms hand over exactly the bytes the one-piece forms do, a parallel batch
+    /// (16 chunks per thread) in one call, and nothing of a batch holding a damaged chunk.
+    @Test(arguments: [1, 2])
+    func gatheringSinksGetWholeBatches(concurrency: Int) throws {
+        let plaintext = patternBytes(70 * chunk + 11)
+        let parallel = concurrency > 1 && ProcessInfo.processInfo.activeProcessorCount > 1
+        let batch = parallel ? 2 * ChunkedMessageEncryptor.chunksPerWorker : 1
+        var encryptor = try StreamEncryptor(recipients: [key], concurrency: concurrency)
+        var sealed: [UInt8] = []
+        var sealCalls: [[Int]] = []
+        func collect(_ pieces: UnsafeBufferPointer<UnsafeRawBufferPointer>, into bytes: inout [UInt8], calls: inout [[Int]]) {
+            calls.append(pieces.map(\.count))
+            for piece in pieces { bytes.append(contentsOf: piece) }
+        }
+        try plaintext.withUnsafeBytes { raw in
+            try encryptor.updateGathering(rawBuffer: raw, sink: { collect($0, into: &sealed, calls: &sealCalls) })
+        }
+        try encryptor.finishGathering(sink: { collect($0, into: &sealed, calls: &sealCalls) })
+        let sealedFull = ChunkedEncryption.sealedChunkByteCount
+        // 70 full chunks: batches of 32, 32 and 6 on two threads, one at a time on one.
+        let expectedBatches = parallel ? [32, 32, 6] : [Int](repeating: 1, count: 70)
+        #expect(sealCalls.filter { $0.allSatisfy { $0 == sealedFull } }.map(\.count) == expectedBatches)
+        #expect(streamOpen(sealed, identities: [key]).plaintext == plaintext)
+
+        func open(_ ciphertext: [UInt8]) -> (bytes: [UInt8], calls: [[Int]], failed: Bool) {
+            var opened: [UInt8] = []
+            var calls: [[Int]] = []
+            do {
+                var decryptor = try StreamDecryptor(identities: [key], concurrency: concurrency)
+                try ciphertext.withUnsafeBytes { raw in
+                    try decryptor.updateGathering(rawBuffer: raw, sink: { collect($0, into: &opened, calls: &calls) })
+                }
+                try decryptor.finishGathering(sink: { collect($0, into: &opened, calls: &calls) })
+                return (opened, calls, false)
+            } catch {
+                return (opened, calls, true)
+            }
+        }
+        let (opened, openCalls, failed) = open(sealed)
+        #expect(!failed && opened == plaintext)
+        #expect(openCalls.filter { $0.allSatisfy { $0 == chunk } }.map(\.count) == expectedBatches)
+
+        // Damage chunk 40: the batches before it come out whole, nothing from its batch on.
+        var damaged = sealed
+        let (_, headerCount) = try StreamHeader.parse(sealed)
+        damaged[headerCount + 56 + 40 * sealedFull + 3] ^= 1
+        let broken = open(damaged)
+        #expect(broken.failed)
+        #expect(broken.bytes.count == (40 / batch) * batch * chunk)
+        #expect(plaintext.starts(with: broken.bytes))
+    }
+
     /// `meanwhile` runs while the helper threads work on the batch, not after the caller's own
     /// share of it: the batch's chunks wait for `meanwhile` to start, and `meanwhile` waits for
     /// a helper to finish one. Run in the other order, the chunks would time out waiting.
