@@ -12,6 +12,10 @@ struct AuthenticatedTransaction: KeyStoreTransaction {
         try await inner.record(kind, id, forUpdate: forUpdate).map { try rows.open(kind, id, $0) }
     }
 
+    func recordSharingLock(_ kind: RecordKind, _ id: String) async throws -> [UInt8]? {
+        try await inner.recordSharingLock(kind, id).map { try rows.open(kind, id, $0) }
+    }
+
     func insertRecord(_ kind: RecordKind, _ id: String, _ body: [UInt8]) async throws -> Bool {
         try await inner.insertRecord(kind, id, rows.seal(kind, id, body))
     }

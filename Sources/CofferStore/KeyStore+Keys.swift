@@ -189,7 +189,7 @@ extension KeyStore {
     /// fails its check is skipped — counted in ``integrityFailures``, and refused wherever it is
     /// used — so that one tampered key does not stop the rotation of every other.
     private func scanKeyRecords(after: String?) async throws -> (records: [KeyRecord], next: String?) {
-        let rows = try requireRows()
+        let (rows, sealedRowKey) = try requireRowsAndSealedKey()
         let limit = Self.maximumPageSize
         let page = try await backend.transaction { tx in try await tx.records(.key, prefix: "", after: after, limit: limit) }
         let records = page.compactMap { row -> KeyRecord? in
@@ -199,6 +199,8 @@ extension KeyStore {
             guard let record = try? KeyRecord.decoded(body) else { rows.failures.increment(); return nil }
             return record
         }
+        // Rows that all fail at once are most likely re-tagged by a root-key rotation elsewhere.
+        if records.count < page.count { try await sealIfRowKeyChanged(since: sealedRowKey) }
         return (records, page.count == limit ? page.last?.id : nil)
     }
 

@@ -119,7 +119,8 @@ extension KeyStore {
         let newRowKey = RowAuthenticator.generateKey()
         let newRows = RowAuthenticator(key: newRowKey, failures: rowFailures)
         let sealedRowKey = try newKey.seal(newRowKey, context: .rowKey(storeID: storeID))
-        try await retryingConflicts { [backend] in
+        let sealedRowKeyText = Base64URL.encode(sealedRowKey.bytes)
+        try await adopt(rows: newRows, sealed: sealedRowKeyText) { try await retryingConflicts { [backend] in
             try await backend.transaction { raw in
                 let reading = AuthenticatedTransaction(inner: raw, rows: oldRows)
                 let writing = AuthenticatedTransaction(inner: raw, rows: newRows)
@@ -143,11 +144,10 @@ extension KeyStore {
                 meta.pendingKDF = nil
                 meta.pendingRootKeyID = nil
                 meta.check = Base64URL.encode(check.bytes)
-                meta.rowKey = Base64URL.encode(sealedRowKey.bytes)
+                meta.rowKey = sealedRowKeyText
                 try await writing.updateRecord(.meta, "store", try StoredDocument.encode(meta))
             }
-        }
-        adopt(rows: newRows)
+        } }
         cache.evictAll()
     }
 

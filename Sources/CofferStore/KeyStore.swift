@@ -28,6 +28,11 @@ public final class KeyStore: Sendable {
         var storeID: StoreID?
         /// Tags and checks every row (``RowAuthenticator``); set with the root key.
         var rows: RowAuthenticator?
+        /// The store row's sealed row key that ``rows`` was unsealed from: a store row holding
+        /// another one means a root-key rotation ran elsewhere (`KeyStore+RowKeyChange.swift`).
+        var sealedRowKey: String?
+        /// Set while this process's own root-key rotation commits its new row key and adopts it.
+        var rotatingRowKey = false
         var listener: Task<Void, Never>?
         /// The import wrapping key as last read (``importWrappingIdentity(reload:)``).
         var importWrappingIdentity: X25519Identity?
@@ -207,6 +212,7 @@ public final class KeyStore: Sendable {
             state.unsealingKeys[rootKey.id] = rootKey
             state.storeID = storeID
             state.rows = rows
+            state.sealedRowKey = meta.rowKey
         }
     }
 
@@ -341,29 +347,89 @@ public final class KeyStore: Sendable {
 
     /// The current row authenticator, or ``KeyStoreError/Code/sealed``.
     func requireRows() throws -> RowAuthenticator {
-        guard let rows = state.lock.withLock({ state.rows }) else { throw KeyStoreError(.sealed) }
-        return rows
+        try requireRowsAndSealedKey().rows
     }
 
-    /// Replaces the row authenticator (root-key rotation made a new row key).
-    func adopt(rows: RowAuthenticator) {
-        state.lock.withLock { state.rows = rows }
+    /// The current row authenticator and the sealed row key it came from.
+    func requireRowsAndSealedKey() throws -> (rows: RowAuthenticator, sealed: String) {
+        try state.lock.withLock {
+            guard let rows = state.rows, let sealed = state.sealedRowKey else { throw KeyStoreError(.sealed) }
+            return (rows, sealed)
+        }
+    }
+
+    /// Replaces the row authenticator with the one for the new row key of this process's
+    /// root-key rotation, `sealed` as the store row now holds it; runs `commit`, the rotation's
+    /// last transaction, in between (marked, so a transaction that sees the new store row before
+    /// the adoption retries instead of sealing the node).
+    func adopt(rows: RowAuthenticator, sealed: String, committedBy commit: () async throws -> Void) async throws {
+        state.lock.withLock { state.rotatingRowKey = true }
+        defer { state.lock.withLock { state.rotatingRowKey = false } }
+        try await commit()
+        state.lock.withLock {
+            state.rows = rows
+            state.sealedRowKey = sealed
+        }
+    }
+
+    /// Seals this node — drops its root keys and row key — if `expected` is still the sealed row
+    /// key it holds and no root-key rotation of its own is adopting a new one; whether it did.
+    /// This process's own rotation commits its row key just before adopting it: a transaction
+    /// caught in between is retried instead.
+    func sealForgettingKeys(ifRowKeyIs expected: String) -> Bool {
+        state.lock.withLock {
+            guard !state.rotatingRowKey, state.sealedRowKey == expected else { return false }
+            state.rootKey = nil
+            state.unsealingKeys = [:]
+            state.rows = nil
+            state.sealedRowKey = nil
+            state.importWrappingIdentity = nil
+            return true
+        }
     }
 
     /// Runs `body` in a backend transaction whose rows are tagged and checked
     /// (``AuthenticatedTransaction``): every read and write of the store goes through here or
     /// ``write(_:)``.
     ///
-    /// - Throws: ``KeyStoreError/Code/sealed`` before the root key (and so the row key) is here.
+    /// - Throws: ``KeyStoreError/Code/sealed`` before the root key (and so the row key) is here,
+    ///   or once this node found the row key replaced by a root-key rotation elsewhere.
     func transaction<R: Sendable>(_ body: @Sendable (any KeyStoreTransaction) async throws -> R) async throws -> R {
-        let rows = try requireRows()
-        return try await backend.transaction { tx in try await body(AuthenticatedTransaction(inner: tx, rows: rows)) }
+        try await transaction(checkingRowKey: false, body)
     }
 
-    /// ``transaction(_:)``, retrying a few times on ``KeyStoreError/Code/conflict`` (two nodes
-    /// racing on one row; the loser's transaction rolled back whole).
+    /// ``transaction(_:)`` for changes, retrying a few times on ``KeyStoreError/Code/conflict``
+    /// (two nodes racing on one row; the loser's transaction rolled back whole). It first checks
+    /// that the row key its tags use is still the store's.
     func write<R: Sendable>(_ body: @Sendable @escaping (any KeyStoreTransaction) async throws -> R) async throws -> R {
-        try await retryingConflicts { try await self.transaction(body) }
+        try await retryingConflicts { try await self.transaction(checkingRowKey: true, body) }
+    }
+
+    private func transaction<R: Sendable>(
+        checkingRowKey: Bool, _ body: @Sendable (any KeyStoreTransaction) async throws -> R
+    ) async throws -> R {
+        let (rows, sealedRowKey) = try requireRowsAndSealedKey()
+        let outcome: RowKeyCheckedOutcome<R>
+        do {
+            // A changed row key is returned, not thrown: backends turn errors that are not
+            // theirs into `store_unavailable`. Nothing was written then; the commit is empty.
+            outcome = try await backend.transaction { tx in
+                if checkingRowKey, try await !Self.rowKeyUnchanged(tx, expected: sealedRowKey) { return .rowKeyChanged }
+                return .done(try await body(AuthenticatedTransaction(inner: tx, rows: rows)))
+            }
+        } catch let error as KeyStoreError where error.code == .integrityFailure {
+            // A row that fails its tag may be one a root-key rotation elsewhere re-tagged.
+            try await sealIfRowKeyChanged(since: sealedRowKey)
+            throw error
+        }
+        switch outcome {
+        case .done(let result):
+            return result
+        case .rowKeyChanged:
+            try await sealIfRowKeyChanged(since: sealedRowKey)
+            // The store row changed back meanwhile: nothing was written; let the caller retry.
+            throw KeyStoreError(.conflict, detail: "the row key changed during this transaction")
+        }
     }
 
     func retryingConflicts<R: Sendable>(_ attempt: () async throws -> R) async throws -> R {

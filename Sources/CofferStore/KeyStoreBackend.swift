@@ -54,6 +54,18 @@ public protocol KeyStoreTransaction: Sendable {
     func allVersions(after: (key: String, version: UInt32)?, limit: Int) async throws -> [StoredVersionRow]
     /// Tells other nodes, once this transaction commits, that `key` changed.
     func announceChange(of key: String) async throws
+    /// Reads a record and keeps it from changing until this transaction ends, without keeping
+    /// other transactions from doing the same (PostgreSQL's `SELECT … FOR SHARE`): a transaction
+    /// that reads it `forUpdate` waits for these, and these for it.
+    func recordSharingLock(_ kind: RecordKind, _ id: String) async throws -> [UInt8]?
+}
+
+extension KeyStoreTransaction {
+    /// For backends that run one writing transaction at a time (SQLite's `BEGIN IMMEDIATE`, the
+    /// in-memory backend): a plain read already cannot see the record change under it.
+    public func recordSharingLock(_ kind: RecordKind, _ id: String) async throws -> [UInt8]? {
+        try await record(kind, id, forUpdate: false)
+    }
 }
 
 /// What a ``KeyStoreBackend`` record row holds.

@@ -157,6 +157,10 @@ public final class PostgresKeyStoreBackend: KeyStoreBackend {
                 : try await bodies("SELECT body FROM coffer_records WHERE kind = \(kind.rawValue) AND id = \(id)").first
         }
 
+        func recordSharingLock(_ kind: RecordKind, _ id: String) async throws -> [UInt8]? {
+            try await bodies("SELECT body FROM coffer_records WHERE kind = \(kind.rawValue) AND id = \(id) FOR SHARE").first
+        }
+
         func insertRecord(_ kind: RecordKind, _ id: String, _ body: [UInt8]) async throws -> Bool {
             try await count("INSERT INTO coffer_records (kind, id, body) VALUES (\(kind.rawValue), \(id), \(ByteBuffer(bytes: body))) ON CONFLICT DO NOTHING RETURNING 1") == 1
         }
