@@ -32,7 +32,13 @@ public struct RotationScheduler: Service {
     /// One pass; returns the keys this node rotated.
     @discardableResult
     public func runOnce() async -> [KeyIdentifier] {
-        guard !store.isSealed else { return [] }
+        guard !store.isSealed else {
+            // Said on every pass until someone acts: answers say only `store_sealed`.
+            if store.sealedAfterRootKeyRotationElsewhere {
+                logger.error("this node sealed itself: another process rotated the store's root key; restart it with the new root key (or unseal it with the new passphrase)")
+            }
+            return []
+        }
         var rotated: [KeyIdentifier] = []
         do {
             for name in try await store.keysDueForRotation() {
@@ -42,7 +48,11 @@ public struct RotationScheduler: Service {
                 }
             }
         } catch {
-            logger.warning("scheduled rotation pass failed", metadata: ["error.type": "\(type(of: error))"])
+            if store.sealedAfterRootKeyRotationElsewhere {
+                logger.error("this node sealed itself: another process rotated the store's root key; restart it with the new root key (or unseal it with the new passphrase)")
+            } else {
+                logger.warning("scheduled rotation pass failed", metadata: ["error.type": "\(type(of: error))"])
+            }
         }
         return rotated
     }

@@ -33,6 +33,8 @@ public final class KeyStore: Sendable {
         var sealedRowKey: String?
         /// Set while this process's own root-key rotation commits its new row key and adopts it.
         var rotatingRowKey = false
+        /// Whether this node sealed itself on finding the row key replaced (cleared at unseal).
+        var sealedForRowKeyChange = false
         var listener: Task<Void, Never>?
         /// The import wrapping key as last read (``importWrappingIdentity(reload:)``).
         var importWrappingIdentity: X25519Identity?
@@ -77,8 +79,12 @@ public final class KeyStore: Sendable {
         try await backend.close()
     }
 
-    /// Whether the store still waits for its passphrase.
+    /// Whether the store still waits for its passphrase (or this node sealed itself).
     public var isSealed: Bool { state.lock.withLock { state.rootKey == nil } }
+
+    /// Whether this node sealed itself because a root-key rotation by another process replaced
+    /// the row key (`KeyStore+RowKeyChange.swift`): it must be restarted with the new root key.
+    public var sealedAfterRootKeyRotationElsewhere: Bool { state.lock.withLock { state.sealedForRowKeyChange } }
 
     /// The store's public identity (set at its first open or unseal).
     public var storeID: StoreID? { state.lock.withLock { state.storeID } }
@@ -213,6 +219,7 @@ public final class KeyStore: Sendable {
             state.storeID = storeID
             state.rows = rows
             state.sealedRowKey = meta.rowKey
+            state.sealedForRowKeyChange = false
         }
     }
 
@@ -384,6 +391,7 @@ public final class KeyStore: Sendable {
             state.rows = nil
             state.sealedRowKey = nil
             state.importWrappingIdentity = nil
+            state.sealedForRowKeyChange = true
             return true
         }
     }

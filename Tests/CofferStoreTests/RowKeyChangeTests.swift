@@ -57,9 +57,33 @@ struct RowKeyChangeTests {
         await #expect(throws: KeyStoreError(.sealed)) { _ = try await scanner.keysDueForRotation() }
         #expect(scanner.isSealed)
 
+        #expect(reader.sealedAfterRootKeyRotationElsewhere && scanner.sealedAfterRootKeyRotationElsewhere)
         // Restarted with the new root key, a node serves again.
         let restarted = try await open(database, newRoot)
         #expect(try await restarted.describeKey(name("orders")).name == name("orders"))
+    }
+
+    /// With a passphrase root key, the node that sealed itself is unsealed with the new
+    /// passphrase and serves again; the old one no longer opens it.
+    @Test(arguments: backends)
+    func aPassphraseNodeUnsealsWithTheNewPassphrase(_ kind: StoreBackendKind) async throws {
+        let database = try await kind.makeDatabase()
+        func node() async throws -> KeyStore {
+            try await KeyStore.open(backend: try await database.open(), root: .passphrase, configuration: testConfiguration(ttl: .zero))
+        }
+        let forgotten = try await node()
+        try await forgotten.unseal(passphrase: try Passphrase("old passphrase, long enough"))
+        try await forgotten.createKey(name("orders"), type: .aes256GCM)
+        let admin = try await node()
+        try await admin.unseal(passphrase: try Passphrase("old passphrase, long enough"))
+        try await admin.rotateRootKey(toPassphrase: try Passphrase("new passphrase, long enough"))
+
+        await #expect(throws: KeyStoreError(.sealed)) { try await forgotten.rotateKey(name("orders")) }
+        #expect(forgotten.sealedAfterRootKeyRotationElsewhere)
+        await #expect(throws: KeyStoreError(.unsealFailed)) { try await forgotten.unseal(passphrase: try Passphrase("old passphrase, long enough")) }
+        try await forgotten.unseal(passphrase: try Passphrase("new passphrase, long enough"))
+        #expect(!forgotten.isSealed && !forgotten.sealedAfterRootKeyRotationElsewhere)
+        #expect(try await forgotten.rotateKey(name("orders")).latestVersion.rawValue == 2)
     }
 
     /// A forged row is still an integrity failure and does not seal the node: only a changed
@@ -76,7 +100,7 @@ struct RowKeyChangeTests {
             try await tx.updateRecord(.key, "orders", body)
         }
         await #expect(throws: KeyStoreError(.integrityFailure)) { try await store.describeKey(name("orders")) }
-        #expect(!store.isSealed)
+        #expect(!store.isSealed && !store.sealedAfterRootKeyRotationElsewhere)
         try await store.createKey(name("other"), type: .aes256GCM)
     }
 
