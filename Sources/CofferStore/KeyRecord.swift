@@ -29,6 +29,13 @@ public struct KeyRecord: Sendable, Hashable {
     public internal(set) var deletion: KeyDeletion?
     /// Incremented on every change; lets caches and callers tell two states of a key apart.
     public internal(set) var revision: UInt64
+    /// 16 random bytes made when the key is created, bound into the sealing of its versions'
+    /// material: a key purged and created again under the same name is another incarnation, and
+    /// version rows kept from the first do not unseal for the second. `nil` for keys created
+    /// before incarnations existed.
+    let incarnation: [UInt8]?
+
+    static let incarnationByteCount = 16
 
     public var isDeleted: Bool { deletion != nil }
 

@@ -70,10 +70,12 @@ extension KeyStore {
         let now = StoredDocument.date(StoredDocument.seconds(self.now))
         let record = KeyRecord(
             name: name, type: type, createdAt: now, primaryVersion: .first, latestVersion: .first, minimumDecryptionVersion: .first,
-            rotationPeriod: options.rotationPeriod, lastRotatedAt: now, labels: options.labels, flags: options.flags, deletion: nil, revision: 1)
+            rotationPeriod: options.rotationPeriod, lastRotatedAt: now, labels: options.labels, flags: options.flags, deletion: nil, revision: 1,
+            incarnation: randomBytes(KeyRecord.incarnationByteCount))
         let version = KeyVersionRecord(
             key: name, version: .first, createdAt: now, state: .active,
-            sealedMaterial: try rootKey.seal(material, context: .keyMaterial(storeID: storeID, key: name.rawValue, version: 1, type: type.rawValue)))
+            sealedMaterial: try rootKey.seal(
+                material, context: .keyMaterial(storeID: storeID, key: name.rawValue, version: 1, type: type.rawValue, incarnation: record.incarnation)))
         try await write { tx in
             guard try await tx.insertRecord(.key, name.rawValue, try record.encoded()) else {
                 throw KeyStoreError(.keyExists, detail: name.rawValue)
@@ -220,7 +222,7 @@ extension KeyStore {
             let number = try record.latestVersion.next()
             let version = KeyVersionRecord(
                 key: name, version: number, createdAt: now, state: .active,
-                sealedMaterial: try rootKey.seal(material, context: .keyMaterial(storeID: storeID, key: name.rawValue, version: number.rawValue, type: record.type.rawValue)))
+                sealedMaterial: try rootKey.seal(material, context: .keyMaterial(storeID: storeID, key: name.rawValue, version: number.rawValue, type: record.type.rawValue, incarnation: record.incarnation)))
             guard try await tx.insertVersion(name.rawValue, number.rawValue, try version.encoded()) else {
                 throw KeyStoreError(.conflict, detail: name.rawValue)
             }

@@ -87,8 +87,9 @@ extension KeyStore {
                     var stored = try KeyVersionRecord.decoded(key: name, version: try Self.version(row.version), row.body)
                     guard let sealed = stored.sealedMaterial, sealed.rootKeyID != newKey.id else { continue }
                     guard let recordBody = try await tx.record(.key, row.key, forUpdate: false) else { continue }
-                    let type = try KeyRecord.decoded(recordBody).type.rawValue
-                    let context = SealingContext.keyMaterial(storeID: storeID, key: row.key, version: row.version, type: type)
+                    let record = try KeyRecord.decoded(recordBody)
+                    let context = SealingContext.keyMaterial(
+                        storeID: storeID, key: row.key, version: row.version, type: record.type.rawValue, incarnation: record.incarnation)
                     let material = try unsealingKey(for: sealed).unseal(sealed, context: context)
                     stored.sealedMaterial = try newKey.seal(material, context: context)
                     try await tx.updateVersion(row.key, row.version, try stored.encoded())

@@ -74,7 +74,7 @@ extension KeyStore {
     private func cachedVersion(_ record: KeyRecord, _ version: KeyVersion) async throws -> (KeyMaterial, KeyVersionState) {
         let (_, storeID) = try requireRootKey()
         let now = self.now
-        let name = record.name, type = record.type
+        let name = record.name, type = record.type, incarnation = record.incarnation
         let cached = try await cache.version(name.rawValue, version.rawValue, now: now) {
             guard let body = try await self.transaction({ tx in try await tx.version(name.rawValue, version.rawValue) }) else {
                 throw KeyStoreError(.versionNotFound, detail: "\(name) \(version)")
@@ -84,7 +84,7 @@ extension KeyStore {
                 throw KeyStoreError(.versionUnavailable, detail: "\(name) \(version) is \(stored.state)")
             }
             let material = try self.unsealingKey(for: sealed).unseal(
-                sealed, context: .keyMaterial(storeID: storeID, key: name.rawValue, version: version.rawValue, type: type.rawValue))
+                sealed, context: .keyMaterial(storeID: storeID, key: name.rawValue, version: version.rawValue, type: type.rawValue, incarnation: incarnation))
             return KeyCache.CachedVersion(material: material, state: stored.state)
         }
         return (cached.material, cached.state)
@@ -117,7 +117,7 @@ extension KeyStore {
                 let stored = try KeyVersionRecord.decoded(key: record.name, version: version, row.body)
                 guard let sealed = stored.sealedMaterial, stored.state.allowsDecryption, version >= record.minimumDecryptionVersion else { continue }
                 let material = try unsealingKey(for: sealed).unseal(
-                    sealed, context: .keyMaterial(storeID: storeID, key: row.key, version: row.version, type: record.type.rawValue))
+                    sealed, context: .keyMaterial(storeID: storeID, key: row.key, version: row.version, type: record.type.rawValue, incarnation: record.incarnation))
                 cache.store(row.key, row.version, KeyCache.CachedVersion(material: material, state: stored.state), now: now)
                 cache.store(record, now: now)
                 loaded += 1

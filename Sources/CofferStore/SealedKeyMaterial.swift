@@ -67,8 +67,15 @@ public struct RootKeyID: Hashable, Sendable, CustomStringConvertible {
 public struct SealingContext: Sendable, Hashable {
     package let bytes: [UInt8]
 
-    static func keyMaterial(storeID: StoreID, key: String, version: UInt32, type: String) -> SealingContext {
-        SealingContext(purpose: "key-material", storeID: storeID, fields: [Array(key.utf8)], version: version, trailing: Array(type.utf8))
+    /// A key version's material. `incarnation` is the key record's (``KeyRecord/incarnation``):
+    /// bound in, a version row kept from a key that was purged does not unseal for a new key of
+    /// the same name and type. Keys created before incarnations (`nil`) keep the first form.
+    static func keyMaterial(storeID: StoreID, key: String, version: UInt32, type: String, incarnation: [UInt8]?) -> SealingContext {
+        guard let incarnation else {
+            return SealingContext(purpose: "key-material", storeID: storeID, fields: [Array(key.utf8)], version: version, trailing: Array(type.utf8))
+        }
+        return SealingContext(
+            purpose: "key-material-v2", storeID: storeID, fields: [Array(key.utf8), incarnation], version: version, trailing: Array(type.utf8))
     }
 
     /// The root-key check value: proves at open that the configured root key is this store's.

@@ -51,6 +51,8 @@ struct KeyRecordDocument: Codable, Sendable {
     var deletedAt: Int64?
     var purgeAfter: Int64?
     var revision: UInt64
+    /// base64url of ``KeyRecord/incarnation`` (absent for keys created before it existed).
+    var incarnation: String?
 }
 
 struct KeyVersionDocument: Codable, Sendable {
@@ -90,7 +92,7 @@ extension KeyRecord {
             rotationPeriod: rotationPeriod.map { $0.components.seconds }, lastRotated: StoredDocument.seconds(lastRotatedAt),
             labels: labels.map(\.rawValue).sorted(), exportable: flags.exportable, deletionProtected: flags.deletionProtected,
             deletedAt: deletion.map { StoredDocument.seconds($0.deletedAt) }, purgeAfter: deletion.map { StoredDocument.seconds($0.purgeAfter) },
-            revision: revision)
+            revision: revision, incarnation: incarnation.map { Base64URL.encode($0) })
     }
 
     init(document d: KeyRecordDocument) throws {
@@ -104,11 +106,19 @@ extension KeyRecord {
         case (let at?, let purge?): deletion = KeyDeletion(deletedAt: StoredDocument.date(at), purgeAfter: StoredDocument.date(purge))
         default: throw KeyStoreError(.integrityFailure, detail: "invalid key row")
         }
+        var incarnation: [UInt8]?
+        if let text = d.incarnation {
+            guard let bytes = Base64URL.decode(Substring(text)), bytes.count == KeyRecord.incarnationByteCount else {
+                throw KeyStoreError(.integrityFailure, detail: "invalid key row")
+            }
+            incarnation = bytes
+        }
         self.init(
             name: name, type: type, createdAt: StoredDocument.date(d.created), primaryVersion: primary, latestVersion: latest,
             minimumDecryptionVersion: minimum, rotationPeriod: d.rotationPeriod.map { .seconds($0) },
             lastRotatedAt: StoredDocument.date(d.lastRotated), labels: Set(labels),
-            flags: KeyFlags(exportable: d.exportable, deletionProtected: d.deletionProtected), deletion: deletion, revision: d.revision)
+            flags: KeyFlags(exportable: d.exportable, deletionProtected: d.deletionProtected), deletion: deletion, revision: d.revision,
+            incarnation: incarnation)
         guard verifyInvariants() else { throw KeyStoreError(.integrityFailure, detail: "invalid key row") }
     }
 

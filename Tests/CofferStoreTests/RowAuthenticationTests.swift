@@ -96,6 +96,32 @@ struct RowAuthenticationTests {
         #expect(throws: KeyStoreError(.integrityFailure)) { try rows.open(.policy, "reader", [0x01] + recordTag) }
     }
 
+    /// A version row kept from a purged key, put back after a key of the same name and type was
+    /// created again, does not unseal: each key's material is bound to its incarnation. (Its tag
+    /// verifies — tags bind only the name and number — which is what this guards against.)
+    @Test(arguments: backends)
+    func aVersionRowFromAPurgedKeyDoesNotServeItsSuccessor(_ kind: StoreBackendKind) async throws {
+        let database = try await kind.makeDatabase()
+        let clock = TestClock()
+        let store = try await KeyStore.open(backend: try await database.open(), root: .key(try newRootKey()), configuration: testConfiguration(clock, ttl: .zero))
+        let backend = try await database.open()
+        let key = name("orders")
+        try await store.createKey(key, type: .aes256GCM)
+        let oldRow = try #require(try await backend.transaction { tx in try await tx.version("orders", 1) })
+        try await store.deleteKey(key)
+        clock.advance(8 * 86400)
+        #expect(try await store.purgeDeletedKeys() == [key])
+
+        try await store.createKey(key, type: .aes256GCM)
+        try await backend.transaction { tx in try await tx.updateVersion("orders", 1, oldRow) }
+        await #expect(throws: KeyStoreError(.integrityFailure)) { try await store.primaryVersion(of: key) }
+        let failures = store.integrityFailures
+        #expect(failures == 0, "the tag verified: the incarnation is what refuses it")
+        // The incarnation is recorded in the key row, as docs/FORMAT.md says.
+        let record = try #require(try await backend.transaction { tx in try await tx.record(.key, "orders", forUpdate: false) })
+        #expect(String(decoding: record, as: UTF8.self).contains("\"incarnation\":\""))
+    }
+
     @Test(arguments: backends)
     func everyRowIsTaggedAndEditsAdditionsAndMovesAreRefused(_ kind: StoreBackendKind) async throws {
         let database = try await kind.makeDatabase()

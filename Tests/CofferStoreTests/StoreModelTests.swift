@@ -175,7 +175,8 @@ struct StoreModelTests {
         #expect(throws: KeyStoreError(.integrityFailure)) { try SealedKeyMaterial(bytes: [2] + [UInt8](repeating: 0, count: 60)) }
         let root = try newRootKey()
         let storeID = StoreID(bytes: [UInt8](repeating: 9, count: 16))!
-        let context = SealingContext.keyMaterial(storeID: storeID, key: "k", version: 1, type: "aes256-gcm")
+        let incarnation = [UInt8](repeating: 5, count: 16)
+        let context = SealingContext.keyMaterial(storeID: storeID, key: "k", version: 1, type: "aes256-gcm", incarnation: incarnation)
         let material = KeyMaterial([UInt8](repeating: 3, count: 32))
         let sealed = try root.seal(material, context: context)
         #expect(sealed.bytes.count == 1 + 1 + 16 + 12 + 32 + 16 && sealed.scheme == 1 && sealed.rootKeyID == root.id)
@@ -183,10 +184,13 @@ struct StoreModelTests {
         // Same material sealed twice: different nonces, different bytes.
         #expect(try root.seal(material, context: context).bytes != sealed.bytes)
         for other in [
-            SealingContext.keyMaterial(storeID: storeID, key: "k", version: 2, type: "aes256-gcm"),
-            SealingContext.keyMaterial(storeID: storeID, key: "k2", version: 1, type: "aes256-gcm"),
-            SealingContext.keyMaterial(storeID: storeID, key: "k", version: 1, type: "hmac-sha256"),
-            SealingContext.keyMaterial(storeID: StoreID(bytes: [UInt8](repeating: 8, count: 16))!, key: "k", version: 1, type: "aes256-gcm"),
+            SealingContext.keyMaterial(storeID: storeID, key: "k", version: 2, type: "aes256-gcm", incarnation: incarnation),
+            SealingContext.keyMaterial(storeID: storeID, key: "k2", version: 1, type: "aes256-gcm", incarnation: incarnation),
+            SealingContext.keyMaterial(storeID: storeID, key: "k", version: 1, type: "hmac-sha256", incarnation: incarnation),
+            SealingContext.keyMaterial(storeID: StoreID(bytes: [UInt8](repeating: 8, count: 16))!, key: "k", version: 1, type: "aes256-gcm", incarnation: incarnation),
+            // Another incarnation of the key (purged, then created again), or none.
+            SealingContext.keyMaterial(storeID: storeID, key: "k", version: 1, type: "aes256-gcm", incarnation: [UInt8](repeating: 6, count: 16)),
+            SealingContext.keyMaterial(storeID: storeID, key: "k", version: 1, type: "aes256-gcm", incarnation: nil),
         ] {
             #expect(throws: KeyStoreError(.integrityFailure)) { try root.unseal(sealed, context: other) }
         }
@@ -194,6 +198,19 @@ struct StoreModelTests {
         var flipped = sealed.bytes
         flipped[flipped.count - 1] ^= 1
         #expect(throws: KeyStoreError(.integrityFailure)) { try root.unseal(try SealedKeyMaterial(bytes: flipped), context: context) }
+    }
+
+    /// The associated data docs/FORMAT.md ("Sealed key material") specifies, byte for byte.
+    @Test func keyMaterialContextIsTheSpecifiedBytes() {
+        let storeID = StoreID(bytes: [UInt8](repeating: 9, count: 16))!
+        let incarnation = (0..<16).map { UInt8($0) }
+        let prefix = Array("coffer-store/v1/".utf8)
+        #expect(SealingContext.keyMaterial(storeID: storeID, key: "k", version: 258, type: "aes256-gcm", incarnation: incarnation).bytes
+            == prefix + Array("key-material-v2".utf8) + [0] + storeID.bytes + [0, 1] + Array("k".utf8) + [0, 16] + incarnation
+            + [0, 10] + Array("aes256-gcm".utf8) + [0, 0, 1, 2])
+        #expect(SealingContext.keyMaterial(storeID: storeID, key: "k", version: 258, type: "aes256-gcm", incarnation: nil).bytes
+            == prefix + Array("key-material".utf8) + [0] + storeID.bytes + [0, 1] + Array("k".utf8)
+            + [0, 10] + Array("aes256-gcm".utf8) + [0, 0, 1, 2])
     }
 
     @Test func rootKeyFileIsCreatedOnceWithMode0600() throws {
