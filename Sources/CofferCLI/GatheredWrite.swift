@@ -10,12 +10,14 @@ enum GatheredWrite {
     static let maximumVectors = 1024
 
     /// Writes every byte of `pieces` through `writev`, which returns the count written or
-    /// `-errno`; retries `EINTR`. Returns `nil` once all is written, or the `errno` it failed with.
+    /// `-errno`; retries `EINTR`. Returns how many bytes were written — all of them, or those
+    /// before the failure — and the `errno` it failed with, if it did.
     static func writeAll(
         _ pieces: UnsafeBufferPointer<UnsafeRawBufferPointer>, using writev: (UnsafePointer<iovec>, Int32) -> Int
-    ) -> Int32? {
-        var remaining = pieces.reduce(0) { $0 + $1.count }
-        return withUnsafeTemporaryAllocation(of: iovec.self, capacity: max(1, pieces.count)) { vectors in
+    ) -> (written: Int, failure: Int32?) {
+        let total = pieces.reduce(0) { $0 + $1.count }
+        var remaining = total
+        let failure: Int32? = withUnsafeTemporaryAllocation(of: iovec.self, capacity: max(1, pieces.count)) { vectors in
             for (i, piece) in pieces.enumerated() {
                 vectors.initializeElement(
                     at: i, to: iovec(iov_base: UnsafeMutableRawPointer(mutating: piece.baseAddress), iov_len: piece.count))
@@ -32,14 +34,16 @@ enum GatheredWrite {
                 remaining -= written
                 var done = written
                 while done > 0 {
+                    // Empty pieces (whose base may be nil) are stepped over, never adjusted.
+                    while vectors[next].iov_len == 0 { next += 1 }
                     let take = min(done, vectors[next].iov_len)
                     vectors[next].iov_base += take
                     vectors[next].iov_len -= take
                     done -= take
-                    if vectors[next].iov_len == 0 { next += 1 }
                 }
             }
             return nil
         }
+        return (total - remaining, failure)
     }
 }

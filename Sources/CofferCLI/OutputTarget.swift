@@ -114,12 +114,13 @@ final class OutputTarget {
     /// Writes `pieces` in order, with one `writev` where the kernel takes them all at once.
     func write(gathering pieces: UnsafeBufferPointer<UnsafeRawBufferPointer>) throws {
         let fd = self.fd
-        let failure = GatheredWrite.writeAll(pieces) { vectors, count in
+        let (written, failure) = GatheredWrite.writeAll(pieces) { vectors, count in
             let written = Glibc.writev(fd, vectors, count)
             return written < 0 ? -Int(errno) : written
         }
+        // Counted even on failure: part of a batch may be out, and the user is told so.
+        bytesWritten += written
         if let failure { throw CLIError.io("write", name, errno: failure) }
-        bytesWritten += pieces.reduce(0) { $0 + $1.count }
     }
 
     func write(_ bytes: [UInt8]) throws {

@@ -11,26 +11,37 @@ func gathering(_ sink: @escaping ByteSink) -> GatheringByteSink {
     { pieces in for piece in pieces { try sink(piece) } }
 }
 
-/// Calls `sink` once with `count` pieces, where `piece(i, use)` lends piece `i`'s bytes to
-/// `use` (for bytes only reachable inside a `withUnsafeBytes`). Each piece's `withUnsafeBytes`
-/// is entered before the next, so all of them stay valid during the one call to `sink`.
+/// The most pieces handed over in one call: ``gather(count:_:into:)`` nests one
+/// `withUnsafeBytes` per piece, so a batch on a machine with many cores (16 chunks per thread)
+/// is handed over in groups rather than nesting hundreds of frames deep.
+let maximumGatheredPieces = 64
+
+/// Calls `sink` with `count` pieces in order — once, or once per group of
+/// ``maximumGatheredPieces`` — where `piece(i, use)` lends piece `i`'s bytes to `use` (for bytes
+/// only reachable inside a `withUnsafeBytes`). Each piece's `withUnsafeBytes` is entered before
+/// the next, so all of a group stay valid during its call to `sink`.
 func gather(
     count: Int, _ piece: (Int, (UnsafeRawBufferPointer) throws -> Void) throws -> Void, into sink: GatheringByteSink
 ) throws {
     // `piece` and `sink` are only called during this function (the compiler cannot see that
     // through the recursion).
     try withoutActuallyEscaping(piece) { piece in
-        try withUnsafeTemporaryAllocation(of: UnsafeRawBufferPointer.self, capacity: count) { list in
-            func lend(from i: Int) throws {
-                guard i < count else {
-                    return try sink(UnsafeBufferPointer(rebasing: list[0..<count]))
+        try withUnsafeTemporaryAllocation(of: UnsafeRawBufferPointer.self, capacity: min(count, maximumGatheredPieces)) { list in
+            var start = 0
+            while start < count {
+                let end = min(count, start + maximumGatheredPieces)
+                func lend(from i: Int) throws {
+                    guard i < end else {
+                        return try sink(UnsafeBufferPointer(rebasing: list[0..<(end - start)]))
+                    }
+                    try piece(i) { bytes in
+                        list.initializeElement(at: i - start, to: bytes)
+                        try lend(from: i + 1)
+                    }
                 }
-                try piece(i) { bytes in
-                    list.initializeElement(at: i, to: bytes)
-                    try lend(from: i + 1)
-                }
+                try lend(from: start)
+                start = end
             }
-            try lend(from: 0)
         }
     }
 }

@@ -14,7 +14,7 @@ struct GatheredWriteTests {
 
     /// Runs `GatheredWrite.writeAll` against a fake `writev` that takes at most `limit(call)`
     /// bytes per call (`-EINTR` when it returns 0). Returns what was written and the failure.
-    static func write(_ pieces: [[UInt8]], limit: (Int) -> Int) -> (written: [UInt8], failure: Int32?, calls: Int) {
+    static func write(_ pieces: [[UInt8]], limit: (Int) -> Int) -> (written: [UInt8], failure: Int32?, calls: Int, counted: Int) {
         var written: [UInt8] = []
         var calls = 0
         let buffers = pieces.map { piece -> UnsafeMutableRawBufferPointer in
@@ -23,7 +23,9 @@ struct GatheredWriteTests {
             return buffer
         }
         defer { buffers.forEach { $0.deallocate() } }
-        let failure = buffers.map { UnsafeRawBufferPointer($0) }.withUnsafeBufferPointer { list in
+        // An empty piece is given with no address at all, as an empty Swift buffer may be.
+        let (counted, failure) = buffers.map { $0.count == 0 ? UnsafeRawBufferPointer(start: nil, count: 0) : UnsafeRawBufferPointer($0) }
+            .withUnsafeBufferPointer { list in
             GatheredWrite.writeAll(list) { vectors, count in
                 #expect(count >= 1 && count <= Int32(GatheredWrite.maximumVectors))
                 calls += 1
@@ -43,7 +45,8 @@ struct GatheredWriteTests {
                 return taken
             }
         }
-        return (written, failure, calls)
+        #expect(counted == written.count)
+        return (written, failure, calls, counted)
     }
 
     @Test func wholeWritesTakeOneCall() {
@@ -56,7 +59,7 @@ struct GatheredWriteTests {
 
     @Test(arguments: [1, 5, 4096, 16_399, 16_400, 16_401, 40_000])
     func shortWritesResumeMidPiece(limit: Int) {
-        let pieces = Self.pieces([16_400, 0, 3, 16_400, 0, 0, 16_400, 1])
+        let pieces = Self.pieces([0, 16_400, 0, 3, 16_400, 0, 0, 16_400, 1, 0])
         let result = Self.write(pieces) { _ in limit }
         #expect(result.failure == nil)
         #expect(result.written == pieces.flatMap { $0 })
@@ -70,6 +73,7 @@ struct GatheredWriteTests {
 
         let full = Self.write(pieces) { call in call == 1 ? 1500 : -Int(ENOSPC) }
         #expect(full.failure == ENOSPC)
+        #expect(full.counted == 1500)
         #expect(full.written == Array(pieces.flatMap { $0 }.prefix(1500)))
     }
 

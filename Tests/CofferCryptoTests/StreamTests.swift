@@ -192,6 +192,20 @@ let chunk = ChunkedEncryption.chunkByteCount
         }
     }
 
+    /// More pieces than one call takes go out in order, in groups, each piece's bytes valid
+    /// during its group's call.
+    @Test func gatherHandsOverGroupsInOrder() throws {
+        let pieces: [Data] = (0..<150).map { Data([UInt8(truncatingIfNeeded: $0), 0xAA]) + Data(count: $0 % 3) }
+        var groups: [Int] = []
+        var joined: [UInt8] = []
+        try gather(count: pieces.count, { i, use in try pieces[i].withUnsafeBytes(use) }, into: { list in
+            groups.append(list.count)
+            for piece in list { joined.append(contentsOf: piece) }
+        })
+        #expect(groups == [64, 64, 22])
+        #expect(joined == pieces.flatMap { Array($0) })
+    }
+
     /// The gathering forms hand over exactly the bytes the one-piece forms do, a parallel batch
     /// (16 chunks per thread) in one call, and nothing of a batch holding a damaged chunk.
     @Test(arguments: [1, 2])
