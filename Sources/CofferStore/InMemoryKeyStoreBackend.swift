@@ -38,6 +38,11 @@ public final class InMemoryKeyStoreBackend: KeyStoreBackend, @unchecked Sendable
         init(state: State) { self.state = state }
         var finalState: State { lock.withLock { state } }
 
+        /// Transactions here run one at a time: a plain read cannot see the record change.
+        func recordSharingLock(_ kind: RecordKind, _ id: String) async throws -> [UInt8]? {
+            try await record(kind, id, forUpdate: false)
+        }
+
         func record(_ kind: RecordKind, _ id: String, forUpdate: Bool) async throws -> [UInt8]? {
             lock.withLock { state.records[kind.rawValue]?[id] }
         }

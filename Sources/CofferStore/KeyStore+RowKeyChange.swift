@@ -19,11 +19,16 @@ extension KeyStore {
     /// Inside a writing transaction, before it writes: whether the store row, held against a
     /// concurrent rotation's last step, still holds `expected`, the sealed row key the
     /// transaction's tags use.
-    static func rowKeyUnchanged(_ tx: any KeyStoreTransaction, expected: String) async throws -> Bool {
-        guard let stored = try await tx.recordSharingLock(.meta, "store") else {
-            throw KeyStoreError(.integrityFailure, detail: "store row missing")
+    /// `exclusive` takes the store row for update instead: for a transaction that goes on to
+    /// change the store row itself, since two that each held it shared and then asked for it
+    /// for update would deadlock.
+    static func rowKeyUnchanged(_ tx: any KeyStoreTransaction, expected: String, exclusive: Bool) async throws -> Bool {
+        let read = exclusive ? try await tx.record(.meta, "store", forUpdate: true) : try await tx.recordSharingLock(.meta, "store")
+        guard let stored = read else { throw KeyStoreError(.integrityFailure, detail: "store row missing") }
+        guard let current = try decodeStoredMeta(stored).rowKey else {
+            throw KeyStoreError(.integrityFailure, detail: "the store row has no row key")
         }
-        return try decodeStoredMeta(stored).rowKey == expected
+        return current == expected
     }
 
     /// After a failed tag or a changed row key seen by a writing transaction: if the store row holds a sealed row key other
@@ -31,7 +36,12 @@ extension KeyStore {
     /// a retry) by throwing; returns when the row key is unchanged, so the failure stands.
     func sealIfRowKeyChanged(since expected: String) async throws {
         let stored = try await backend.transaction { tx in try await tx.record(.meta, "store", forUpdate: false) }
-        guard let stored, let current = try Self.decodeStoredMeta(stored).rowKey, current != expected else { return }
+        guard let stored else { throw KeyStoreError(.integrityFailure, detail: "store row missing") }
+        // A store row without a row key is one rewritten in the form from before row tags.
+        guard let current = try Self.decodeStoredMeta(stored).rowKey else {
+            throw KeyStoreError(.integrityFailure, detail: "the store row has no row key")
+        }
+        guard current != expected else { return }
         let sealedNow = sealForgettingKeys(ifRowKeyIs: expected)
         guard sealedNow else { throw KeyStoreError(.conflict, detail: "the row key changed during this transaction") }
         cache.evictAll()

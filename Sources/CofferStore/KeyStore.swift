@@ -343,7 +343,7 @@ public final class KeyStore: Sendable {
     /// Reads the store row for update, lets `change` edit it, and writes it back (tagged) if it
     /// changed, all in one transaction; returns what `change` returns.
     func updateStoreRow<R: Sendable>(_ change: @Sendable @escaping (inout StoreMetaDocument) throws -> R) async throws -> R {
-        try await write { tx in
+        try await write(storeRowForUpdate: true) { tx in
             let before = try await Self.storeRow(tx, forUpdate: true)
             var meta = before
             let result = try change(&meta)
@@ -373,6 +373,7 @@ public final class KeyStore: Sendable {
         state.lock.withLock { state.rotatingRowKey = true }
         defer { state.lock.withLock { state.rotatingRowKey = false } }
         try await commit()
+        if let pause = configuration.afterRotationCommit { await pause() }
         state.lock.withLock {
             state.rows = rows
             state.sealedRowKey = sealed
@@ -403,18 +404,27 @@ public final class KeyStore: Sendable {
     /// - Throws: ``KeyStoreError/Code/sealed`` before the root key (and so the row key) is here,
     ///   or once this node found the row key replaced by a root-key rotation elsewhere.
     func transaction<R: Sendable>(_ body: @Sendable (any KeyStoreTransaction) async throws -> R) async throws -> R {
-        try await transaction(checkingRowKey: false, body)
+        try await transaction(checkingRowKey: .none, body)
     }
 
     /// ``transaction(_:)`` for changes, retrying a few times on ``KeyStoreError/Code/conflict``
     /// (two nodes racing on one row; the loser's transaction rolled back whole). It first checks
     /// that the row key its tags use is still the store's.
-    func write<R: Sendable>(_ body: @Sendable @escaping (any KeyStoreTransaction) async throws -> R) async throws -> R {
-        try await retryingConflicts { try await self.transaction(checkingRowKey: true, body) }
+    /// `storeRowForUpdate`: the body changes the store row itself, so the check takes it for
+    /// update rather than shared (see ``rowKeyUnchanged(_:expected:exclusive:)``).
+    func write<R: Sendable>(
+        storeRowForUpdate: Bool = false, _ body: @Sendable @escaping (any KeyStoreTransaction) async throws -> R
+    ) async throws -> R {
+        try await retryingConflicts {
+            try await self.transaction(checkingRowKey: storeRowForUpdate ? .exclusive : .shared, body)
+        }
     }
 
+    /// How a transaction checks the row key before its body runs.
+    private enum RowKeyCheck { case none, shared, exclusive }
+
     private func transaction<R: Sendable>(
-        checkingRowKey: Bool, _ body: @Sendable (any KeyStoreTransaction) async throws -> R
+        checkingRowKey check: RowKeyCheck, _ body: @Sendable (any KeyStoreTransaction) async throws -> R
     ) async throws -> R {
         let (rows, sealedRowKey) = try requireRowsAndSealedKey()
         let outcome: RowKeyCheckedOutcome<R>
@@ -422,7 +432,9 @@ public final class KeyStore: Sendable {
             // A changed row key is returned, not thrown: backends turn errors that are not
             // theirs into `store_unavailable`. Nothing was written then; the commit is empty.
             outcome = try await backend.transaction { tx in
-                if checkingRowKey, try await !Self.rowKeyUnchanged(tx, expected: sealedRowKey) { return .rowKeyChanged }
+                if check != .none, try await !Self.rowKeyUnchanged(tx, expected: sealedRowKey, exclusive: check == .exclusive) {
+                    return .rowKeyChanged
+                }
                 return .done(try await body(AuthenticatedTransaction(inner: tx, rows: rows)))
             }
         } catch let error as KeyStoreError where error.code == .integrityFailure {

@@ -56,16 +56,11 @@ public protocol KeyStoreTransaction: Sendable {
     func announceChange(of key: String) async throws
     /// Reads a record and keeps it from changing until this transaction ends, without keeping
     /// other transactions from doing the same (PostgreSQL's `SELECT … FOR SHARE`): a transaction
-    /// that reads it `forUpdate` waits for these, and these for it.
+    /// that reads it `forUpdate` waits for these, and these for it. A backend that runs one
+    /// transaction at a time (SQLite's `BEGIN IMMEDIATE`, the in-memory backend) reads it plainly.
+    /// No default: a backend with concurrent transactions must not get a plain read by accident
+    /// (every write checks the store record through this; see `KeyStore+RowKeyChange.swift`).
     func recordSharingLock(_ kind: RecordKind, _ id: String) async throws -> [UInt8]?
-}
-
-extension KeyStoreTransaction {
-    /// For backends that run one writing transaction at a time (SQLite's `BEGIN IMMEDIATE`, the
-    /// in-memory backend): a plain read already cannot see the record change under it.
-    public func recordSharingLock(_ kind: RecordKind, _ id: String) async throws -> [UInt8]? {
-        try await record(kind, id, forUpdate: false)
-    }
 }
 
 /// What a ``KeyStoreBackend`` record row holds.

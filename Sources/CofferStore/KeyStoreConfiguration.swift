@@ -31,6 +31,9 @@ public struct KeyStoreConfiguration: Sendable {
     public var upgradeUnauthenticatedRows = false
     /// The time source (tests move it).
     public var clock: @Sendable () -> Date = { Date() }
+    /// Tests only: runs between a root-key rotation's last commit and this process adopting
+    /// its new row key, to hold that moment open.
+    package var afterRotationCommit: (@Sendable () async -> Void)?
 
     public init() {}
 }

@@ -114,6 +114,11 @@ public final class SQLiteKeyStoreBackend: KeyStoreBackend {
     struct Transaction: KeyStoreTransaction {
         let backend: SQLiteKeyStoreBackend
 
+        /// Transactions here run one at a time: a plain read cannot see the record change.
+        func recordSharingLock(_ kind: RecordKind, _ id: String) async throws -> [UInt8]? {
+            try await record(kind, id, forUpdate: false)
+        }
+
         func record(_ kind: RecordKind, _ id: String, forUpdate: Bool) async throws -> [UInt8]? {
             try await backend.rows("SELECT body FROM records WHERE kind = ? AND id = ?", [.text(kind.rawValue), .text(id)]).first?.blob
         }

@@ -129,6 +129,95 @@ struct RowKeyChangeTests {
         #expect(events.entries == ["writer holds the store row", "writer commits", "rotation reads the store row for update"])
     }
 
+    /// A store row put back in the form from before row tags (no row key) while a node runs is
+    /// an integrity failure at its next write, not a rotation: the node does not seal itself.
+    @Test(arguments: backends)
+    func aStoreRowWithoutRowKeyIsAnIntegrityFailure(_ kind: StoreBackendKind) async throws {
+        let database = try await kind.makeDatabase()
+        let store = try await open(database, try newRootKey())
+        try await store.createKey(name("orders"), type: .aes256GCM)
+        let backend = try await database.open()
+        try await backend.transaction { tx in
+            let stored = try #require(try await tx.record(.meta, "store", forUpdate: true))
+            var meta = try KeyStore.decodeStoredMeta(stored)
+            meta.v = 1
+            meta.rowKey = nil
+            try await tx.updateRecord(.meta, "store", try StoredDocument.encode(meta))
+        }
+        await #expect(throws: KeyStoreError(.integrityFailure)) { try await store.createKey(name("other"), type: .aes256GCM) }
+        await #expect(throws: KeyStoreError(.integrityFailure)) { try await store.markAdminBootstrapped() }
+        #expect(!store.isSealed)
+    }
+
+    /// The process that rotates the root key keeps serving through its own rotation: writes
+    /// racing its last step retry with the new row key instead of sealing it.
+    @Test(arguments: backends)
+    func theRotatingNodeNeverSealsItself(_ kind: StoreBackendKind) async throws {
+        let database = try await kind.makeDatabase()
+        let newRoot = try newRootKey()
+        let store = try await open(database, try newRootKey())
+        for i in 0..<10 { try await store.createKey(name("seed-\(i)"), type: .aes256GCM) }
+        let writer = Task { () -> (created: [String], sealed: Bool) in
+            var created: [String] = []
+            for i in 0..<60 {
+                do {
+                    try await store.createKey(name("during-\(i)"), type: .aes256GCM)
+                    created.append("during-\(i)")
+                } catch let error as KeyStoreError where error.code == .conflict {
+                    continue
+                } catch {
+                    return (created, store.isSealed)
+                }
+                await Task.yield()
+            }
+            return (created, store.isSealed)
+        }
+        var attempts = 0
+        while true {
+            attempts += 1
+            do {
+                try await store.rotateRootKey(to: newRoot)
+                break
+            } catch let error as KeyStoreError where (error.code == .invalidArgument || error.code == .conflict) && attempts < 200 {
+                continue
+            }
+        }
+        let (created, sealed) = await writer.value
+        #expect(!sealed && !store.isSealed && !store.sealedAfterRootKeyRotationElsewhere)
+        try await store.createKey(name("after"), type: .aes256GCM)
+        let fresh = try await checkEveryRowAuthenticates(database, newRoot)
+        for key in created + ["after"] { _ = try await fresh.primaryVersion(of: name(key)) }
+    }
+
+    /// The moment between the rotating process's last commit and its adopting the new row key,
+    /// held open: a write there sees the new store row with the old row key in hand, and must be
+    /// retried (or refused as a conflict), never seal the node.
+    @Test(arguments: backends)
+    func aWriteBetweenTheRotationsCommitAndItsAdoptionDoesNotSeal(_ kind: StoreBackendKind) async throws {
+        let database = try await kind.makeDatabase()
+        let events = EventLog()
+        var configuration = testConfiguration(ttl: .zero)
+        configuration.afterRotationCommit = {
+            events.append("committed")
+            try? await Task.sleep(for: .milliseconds(300))
+        }
+        let store = try await KeyStore.open(backend: try await database.open(), root: .key(try newRootKey()), configuration: configuration)
+        try await store.createKey(name("orders"), type: .aes256GCM)
+        let newRoot = try newRootKey()
+        let rotation = Task { try await store.rotateRootKey(to: newRoot) }
+        while !events.contains("committed") { try await Task.sleep(for: .milliseconds(2)) }
+        do {
+            try await store.createKey(name("meanwhile"), type: .aes256GCM)
+        } catch let error as KeyStoreError where error.code == .conflict {
+            // Retried until the pause ended, or given up: either way nothing was written.
+        }
+        #expect(!store.isSealed)
+        try await rotation.value
+        #expect(!store.isSealed)
+        try await store.createKey(name("after"), type: .aes256GCM)
+        _ = try await checkEveryRowAuthenticates(database, newRoot)
+    }
+
     /// Writes racing the rotation's last step: each either lands before it (and is re-tagged by
     /// it) or is refused; every key the forgotten node acknowledged is there, under the new root
     /// key, and no row fails its tag.
