@@ -22,12 +22,16 @@ extension KeyStore {
     /// `exclusive` takes the store row for update instead: for a transaction that goes on to
     /// change the store row itself, since two that each held it shared and then asked for it
     /// for update would deadlock.
-    static func rowKeyUnchanged(_ tx: any KeyStoreTransaction, expected: String, exclusive: Bool) async throws -> Bool {
+    func rowKeyUnchanged(_ tx: any KeyStoreTransaction, expected: String, exclusive: Bool) async throws -> Bool {
         let read = exclusive ? try await tx.record(.meta, "store", forUpdate: true) : try await tx.recordSharingLock(.meta, "store")
         guard let stored = read else { throw KeyStoreError(.integrityFailure, detail: "store row missing") }
-        guard let current = try decodeStoredMeta(stored).rowKey else {
+        // The same bytes as a store row already found to hold `expected`: no need to decode
+        // the JSON again (it was most of what this check cost a write).
+        if storeRowHolding(expected) == stored { return true }
+        guard let current = try Self.decodeStoredMeta(stored).rowKey else {
             throw KeyStoreError(.integrityFailure, detail: "the store row has no row key")
         }
+        if current == expected { remember(storeRow: stored, holding: expected) }
         return current == expected
     }
 

@@ -35,6 +35,8 @@ public final class KeyStore: Sendable {
         var rotatingRowKey = false
         /// Whether this node sealed itself on finding the row key replaced (cleared at unseal).
         var sealedForRowKeyChange = false
+        /// The stored bytes of a store row seen to hold the sealed row key they are kept with.
+        var checkedStoreRow: (bytes: [UInt8], sealedRowKey: String)?
         var listener: Task<Void, Never>?
         /// The import wrapping key as last read (``importWrappingIdentity(reload:)``).
         var importWrappingIdentity: X25519Identity?
@@ -380,6 +382,15 @@ public final class KeyStore: Sendable {
         }
     }
 
+    /// The stored store row last found to hold `sealedRowKey`, if any.
+    func storeRowHolding(_ sealedRowKey: String) -> [UInt8]? {
+        state.lock.withLock { state.checkedStoreRow.flatMap { $0.sealedRowKey == sealedRowKey ? $0.bytes : nil } }
+    }
+
+    func remember(storeRow bytes: [UInt8], holding sealedRowKey: String) {
+        state.lock.withLock { state.checkedStoreRow = (bytes, sealedRowKey) }
+    }
+
     /// Seals this node — drops its root keys and row key — if `expected` is still the sealed row
     /// key it holds and no root-key rotation of its own is adopting a new one; whether it did.
     /// This process's own rotation commits its row key just before adopting it: a transaction
@@ -432,7 +443,7 @@ public final class KeyStore: Sendable {
             // A changed row key is returned, not thrown: backends turn errors that are not
             // theirs into `store_unavailable`. Nothing was written then; the commit is empty.
             outcome = try await backend.transaction { tx in
-                if check != .none, try await !Self.rowKeyUnchanged(tx, expected: sealedRowKey, exclusive: check == .exclusive) {
+                if check != .none, try await !self.rowKeyUnchanged(tx, expected: sealedRowKey, exclusive: check == .exclusive) {
                     return .rowKeyChanged
                 }
                 return .done(try await body(AuthenticatedTransaction(inner: tx, rows: rows)))
