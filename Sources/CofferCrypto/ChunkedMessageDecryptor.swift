@@ -59,9 +59,7 @@ public struct ChunkedMessageDecryptor {
     /// `meanwhile` runs exactly once on the calling thread if the update succeeds, as in
     /// ``ChunkedMessageEncryptor/update(rawBuffer:sink:meanwhile:)``.
     public mutating func update(rawBuffer: UnsafeRawBufferPointer, sink: ByteSink, meanwhile: () throws -> Void = {}) throws {
-        try withoutActuallyEscaping(sink) { sink in
-            try updateGathering(rawBuffer: rawBuffer, sink: gathering(sink), meanwhile: meanwhile)
-        }
+        try withGathering(sink) { try updateGathering(rawBuffer: rawBuffer, sink: $0, meanwhile: meanwhile) }
     }
 
     /// ``update(rawBuffer:sink:meanwhile:)`` handing over the plaintext of each parallel batch
@@ -77,7 +75,7 @@ public struct ChunkedMessageDecryptor {
 
     /// Ends the stream: opens the final chunk, or fails if the stream is truncated.
     public mutating func finish(sink: ByteSink) throws {
-        try withoutActuallyEscaping(sink) { sink in try finishGathering(sink: gathering(sink)) }
+        try withGathering(sink) { try finishGathering(sink: $0) }
     }
 
     /// ``finish(sink:)`` with a gathering sink.

@@ -61,9 +61,7 @@ public struct ChunkedMessageEncryptor: ~Copyable {
     /// another buffer), or at the end when nothing was sealed in parallel. `rawBuffer` must stay
     /// untouched by it.
     public mutating func update(rawBuffer: UnsafeRawBufferPointer, sink: ByteSink, meanwhile: () throws -> Void = {}) throws {
-        try withoutActuallyEscaping(sink) { sink in
-            try updateGathering(rawBuffer: rawBuffer, sink: gathering(sink), meanwhile: meanwhile)
-        }
+        try withGathering(sink) { try updateGathering(rawBuffer: rawBuffer, sink: $0, meanwhile: meanwhile) }
     }
 
     /// ``update(rawBuffer:sink:meanwhile:)`` handing over the sealed chunks of each parallel batch
@@ -80,7 +78,7 @@ public struct ChunkedMessageEncryptor: ~Copyable {
 
     /// Seals the final (short, possibly empty) chunk. The stream is complete after this.
     public mutating func finish(sink: ByteSink) throws {
-        try withoutActuallyEscaping(sink) { sink in try finishGathering(sink: gathering(sink)) }
+        try withGathering(sink) { try finishGathering(sink: $0) }
     }
 
     /// ``finish(sink:)`` with a gathering sink.

@@ -6,9 +6,11 @@
 /// chunk (65 536 system calls per GiB).
 public typealias GatheringByteSink = (UnsafeBufferPointer<UnsafeRawBufferPointer>) throws -> Void
 
-/// A gathering sink that hands each piece to `sink` in turn.
-func gathering(_ sink: @escaping ByteSink) -> GatheringByteSink {
-    { pieces in for piece in pieces { try sink(piece) } }
+/// Runs `body` with a gathering sink that hands each piece to `sink` in turn: how the
+/// streaming types' one-piece forms call their gathering forms.
+func withGathering<R>(_ sink: ByteSink, _ body: (GatheringByteSink) throws -> R) throws -> R {
+    // `sink` is only called during `body`.
+    try withoutActuallyEscaping(sink) { sink in try body { pieces in for piece in pieces { try sink(piece) } } }
 }
 
 /// The most pieces handed over in one call: ``gather(count:_:into:)`` nests one

@@ -49,9 +49,7 @@ public struct StreamDecryptor: ~Copyable {
     /// authenticate in that batch is reported before a failed `meanwhile`; one in a later batch
     /// of the same update is not reached.
     public mutating func update(rawBuffer: UnsafeRawBufferPointer, sink: ByteSink, meanwhile: () throws -> Void = {}) throws {
-        try withoutActuallyEscaping(sink) { sink in
-            try updateGathering(rawBuffer: rawBuffer, sink: gathering(sink), meanwhile: meanwhile)
-        }
+        try withGathering(sink) { try updateGathering(rawBuffer: rawBuffer, sink: $0, meanwhile: meanwhile) }
     }
 
     /// ``update(rawBuffer:sink:meanwhile:)`` handing over the plaintext of each parallel batch in
@@ -88,7 +86,7 @@ public struct StreamDecryptor: ~Copyable {
 
     /// Ends the stream: opens the final chunk, or fails if the stream is truncated.
     public mutating func finish(sink: ByteSink) throws {
-        try withoutActuallyEscaping(sink) { sink in try finishGathering(sink: gathering(sink)) }
+        try withGathering(sink) { try finishGathering(sink: $0) }
     }
 
     /// ``finish(sink:)`` with a gathering sink.

@@ -48,9 +48,7 @@ public struct StreamEncryptor: ~Copyable {
     /// batch, or after the update when none ran in parallel
     /// (``ChunkedMessageEncryptor/update(rawBuffer:sink:meanwhile:)``).
     public mutating func update(rawBuffer: UnsafeRawBufferPointer, sink: ByteSink, meanwhile: () throws -> Void = {}) throws {
-        try withoutActuallyEscaping(sink) { sink in
-            try updateGathering(rawBuffer: rawBuffer, sink: gathering(sink), meanwhile: meanwhile)
-        }
+        try withGathering(sink) { try updateGathering(rawBuffer: rawBuffer, sink: $0, meanwhile: meanwhile) }
     }
 
     /// ``update(rawBuffer:sink:meanwhile:)`` handing over each parallel batch of sealed chunks
@@ -62,7 +60,7 @@ public struct StreamEncryptor: ~Copyable {
 
     /// Seals the final chunk. The stream is complete after this.
     public mutating func finish(sink: ByteSink) throws {
-        try withoutActuallyEscaping(sink) { sink in try finishGathering(sink: gathering(sink)) }
+        try withGathering(sink) { try finishGathering(sink: $0) }
     }
 
     /// ``finish(sink:)`` with a gathering sink.

@@ -33,9 +33,8 @@ public struct RotationScheduler: Service {
     @discardableResult
     public func runOnce() async -> [KeyIdentifier] {
         guard !store.isSealed else {
-            // Said on every pass until someone acts: answers say only `store_sealed`.
             if store.sealedAfterRootKeyRotationElsewhere {
-                logger.error("this node sealed itself: another process rotated the store's root key; restart it with the new root key (or unseal it with the new passphrase)")
+                logSealedAfterRotationElsewhere()
             }
             return []
         }
@@ -49,12 +48,19 @@ public struct RotationScheduler: Service {
             }
         } catch {
             if store.sealedAfterRootKeyRotationElsewhere {
-                logger.error("this node sealed itself: another process rotated the store's root key; restart it with the new root key (or unseal it with the new passphrase)")
+                logSealedAfterRotationElsewhere()
             } else {
                 logger.warning("scheduled rotation pass failed", metadata: ["error.type": "\(type(of: error))"])
             }
         }
         return rotated
+    }
+}
+
+extension RotationScheduler {
+    /// Said on every pass while it lasts: API answers say only `store_sealed`.
+    func logSealedAfterRotationElsewhere() {
+        logger.error("this node sealed itself: another process rotated the store's root key; restart it with the new root key (or unseal it with the new passphrase)")
     }
 }
 

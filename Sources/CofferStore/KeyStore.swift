@@ -26,11 +26,10 @@ public final class KeyStore: Sendable {
         /// rotation, the one being replaced.
         var unsealingKeys: [RootKeyID: any RootKey] = [:]
         var storeID: StoreID?
-        /// Tags and checks every row (``RowAuthenticator``); set with the root key.
-        var rows: RowAuthenticator?
-        /// The store row's sealed row key that ``rows`` was unsealed from: a store row holding
-        /// another one means a root-key rotation ran elsewhere (`KeyStore+RowKeyChange.swift`).
-        var sealedRowKey: String?
+        /// Tags and checks every row (``RowAuthenticator``); set with the root key, together with
+        /// the store row's sealed row key it was unsealed from: a store row holding another one
+        /// means a root-key rotation ran elsewhere (`KeyStore+RowKeyChange.swift`).
+        var rows: (authenticator: RowAuthenticator, sealed: String)?
         /// Set while this process's own root-key rotation commits its new row key and adopts it.
         var rotatingRowKey = false
         /// Whether this node sealed itself on finding the row key replaced (cleared at unseal).
@@ -215,12 +214,12 @@ public final class KeyStore: Sendable {
             }
         }
         let storeID = try Self.storeID(meta)
+        guard let sealedRowKey = meta.rowKey else { throw KeyStoreError(.integrityFailure, detail: "the store row has no row key") }
         state.lock.withLock {
             state.rootKey = rootKey
             state.unsealingKeys[rootKey.id] = rootKey
             state.storeID = storeID
-            state.rows = rows
-            state.sealedRowKey = meta.rowKey
+            state.rows = (rows, sealedRowKey)
             state.sealedForRowKeyChange = false
         }
     }
@@ -362,8 +361,8 @@ public final class KeyStore: Sendable {
     /// The current row authenticator and the sealed row key it came from.
     func requireRowsAndSealedKey() throws -> (rows: RowAuthenticator, sealed: String) {
         try state.lock.withLock {
-            guard let rows = state.rows, let sealed = state.sealedRowKey else { throw KeyStoreError(.sealed) }
-            return (rows, sealed)
+            guard let rows = state.rows else { throw KeyStoreError(.sealed) }
+            return (rows.authenticator, rows.sealed)
         }
     }
 
@@ -377,8 +376,7 @@ public final class KeyStore: Sendable {
         try await commit()
         if let pause = configuration.afterRotationCommit { await pause() }
         state.lock.withLock {
-            state.rows = rows
-            state.sealedRowKey = sealed
+            state.rows = (rows, sealed)
         }
     }
 
@@ -397,11 +395,10 @@ public final class KeyStore: Sendable {
     /// caught in between is retried instead.
     func sealForgettingKeys(ifRowKeyIs expected: String) -> Bool {
         state.lock.withLock {
-            guard !state.rotatingRowKey, state.sealedRowKey == expected else { return false }
+            guard !state.rotatingRowKey, state.rows?.sealed == expected else { return false }
             state.rootKey = nil
             state.unsealingKeys = [:]
             state.rows = nil
-            state.sealedRowKey = nil
             state.importWrappingIdentity = nil
             state.sealedForRowKeyChange = true
             return true
